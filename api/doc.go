@@ -1,0 +1,41 @@
+// Package api holds the HTTP API layer of the ListRecordData service, a re-implementation of
+// Huawei Cloud Live's
+//
+//	GET /v2/{project_id}/stats/record?publish_domain=&start_time=&end_time=
+//
+// which returns the per-hour peak of concurrent recordings. The package provides two
+// self-contained pieces that the server wiring combines: request-parameter validation
+// (ParseQuery, contract §5) and authentication (Authenticator, contract §6), plus the error
+// codes and error body shared by the whole API.
+//
+// # Parameters
+//
+// ParseQuery turns the path's project id and the query into a Query of whole UTC hours, both
+// ends included. Its documentation lists the decisions taken where the contract is silent:
+// empty means absent, repeated parameters are rejected, unknown ones ignored, the
+// end-after-start rule compares the instants as given, the span is measured after clamping a
+// future end to the current hour, and the lookback limit is hour-granular. Publish domains are
+// plain RFC 1123 host names (no wildcard, no trailing dot), matched case-insensitively.
+//
+// # Authentication
+//
+// A request authenticates with either an X-Auth-Token header or the SDK-HMAC-SHA256 AK/SK
+// signature of the Huawei Cloud API Gateway, as produced by the official SDKs and by Sign.
+// Tokens are looked up by their SHA-256, so the lookup time does not depend on how much of a
+// token matches. Signatures are compared with hmac.Equal. The verifier builds the canonical
+// request from the header list of the Authorization header, takes "host" from Request.Host,
+// requires X-Sdk-Date to be signed and within ±15 minutes of the server clock, and requires
+// X-Sdk-Content-Sha256, when sent, to match the body.
+//
+// Replay protection: every accepted signature is remembered until its X-Sdk-Date leaves the
+// window, and a second use is refused with CodeAuthFailed. Memory is bounded: expired entries
+// are pruned as time passes, and at DefaultReplayCapacity live entries new signatures are
+// refused (fail closed) until old ones expire. A consequence is that two byte-identical
+// requests signed within the same second are one request: clients that poll must not repeat a
+// request within a second (or must vary it, for example with a distinct header).
+//
+// Credentials come from a JSON file (see Credentials) held by a Store, which Reload swaps
+// atomically so that a SIGHUP handler can rotate keys without dropping requests. A project id
+// of "*" grants every project. Credentials that authenticate but do not grant the path's
+// project, or an X-Project-Id header naming another project, give CodeForbiddenProject.
+package api

@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/window"
+)
+
+// scenario drives one engine with a controllable wall clock and keeps the emitted results.
+type scenario struct {
+	t     *testing.T
+	e     *Engine
+	clock time.Time
+	out   *collector
+	off   int64
+}
+
+func newScenario(t *testing.T, clock string) *scenario {
+	s := &scenario{t: t, clock: at(t, clock), out: newCollector()}
+	e, err := New(DefaultConfig(), func() time.Time { return s.clock })
+	require.NoError(t, err)
+	s.e = e
+	return s
+}
+
+func at(t *testing.T, s string) time.Time {
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	require.NoError(t, err)
+	return tm
+}
+
+// send applies one event of recording (project, domain, stream, format) and requires success.
+func (s *scenario) send(typ event.Type, when, project, domain, stream, format string) {
+	s.t.Helper()
+	require.NoError(s.t, s.sendErr(typ, when, project, domain, stream, format))
+}
+
+func (s *scenario) sendErr(typ event.Type, when, project, domain, stream, format string) error {
+	s.off++
+	return s.e.Apply(&event.Event{ProjectID: []byte(project), PublishDomain: []byte(domain),
+		App: []byte("live"), Stream: []byte(stream), RecordFormat: []byte(format),
+		Type: typ, Time: at(s.t, when).UnixNano()}, s.off)
+}
+
+func (s *scenario) flush(caughtUp bool) { s.e.Flush(caughtUp, s.out.emit) }
+
+// hour returns the current value of an hour: its count and peak minute as RFC 3339.
+func (s *scenario) hour(project, domain, hour string) (uint32, string) {
+	s.t.Helper()
+	h := at(s.t, hour)
+	p := s.out.peak(seriesHour{project, domain, h.Unix()})
+	return p.Count, h.Add(time.Duration(p.Minute) * time.Minute).Format(time.RFC3339)
+}
+
+func (s *scenario) requireHour(project, domain, hour string, count uint32, minute string) {
+	s.t.Helper()
+	c, m := s.hour(project, domain, hour)
+	require.Equal(s.t, count, c, "count of %s %q/%q", hour, project, domain)
+	require.Equal(s.t, minute, m, "peak minute of %s %q/%q", hour, project, domain)
+}
+
+const (
+	start = event.RecordStart
+	over  = event.RecordOver
+)
+
+func TestEdgeCases(t *testing.T) {
+	t.Run("a session across the hour counts in both hours", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T07:59:30Z", "p", "d", "s", "HLS")
+		s.send(over, "2026-11-25T08:00:10Z", "p", "d", "s", "HLS")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "") // moves the watermark on
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T07:00:00Z", 1, "2026-11-25T07:59:00Z")
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:00:00Z")
+		s.requireHour("p", "d", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:00:00Z")
+	})
+	t.Run("a stop exactly at 08:00:00 counts in minute 08:00", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T07:30:00Z", "p", "d", "s", "")
+		s.send(over, "2026-11-25T08:00:00Z", "p", "d", "s", "")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:00:00Z")
+	})
+	t.Run("two formats of one stream count twice", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:10:00Z", "p", "d", "s", "HLS")
+		s.send(start, "2026-11-25T08:10:05Z", "p", "d", "s", "FLV")
+		s.send(over, "2026-11-25T08:20:00Z", "p", "d", "s", "HLS")
+		s.send(over, "2026-11-25T08:20:00Z", "p", "d", "s", "FLV")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 2, "2026-11-25T08:10:00Z")
+	})
+	t.Run("the same stream under two domains counts twice", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:10:00Z", "p", "a.com", "s", "")
+		s.send(start, "2026-11-25T08:11:00Z", "p", "b.com", "s", "")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "c.com", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 2, "2026-11-25T08:11:00Z")
+		s.requireHour("p", "a.com", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:10:00Z")
+		s.requireHour("p", "b.com", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:11:00Z")
+	})
+	t.Run("a restart within the same minute counts once", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:10:00Z", "p", "d", "s", "")
+		s.send(over, "2026-11-25T08:15:10Z", "p", "d", "s", "")
+		s.send(start, "2026-11-25T08:15:40Z", "p", "d", "s", "")
+		s.send(over, "2026-11-25T08:20:00Z", "p", "d", "s", "")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:10:00Z")
+	})
+	t.Run("the max tie goes to the earliest minute", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:40:00Z", "p", "d", "late", "")
+		s.send(over, "2026-11-25T08:41:00Z", "p", "d", "late", "")
+		s.send(start, "2026-11-25T08:05:00Z", "p", "d", "early", "")
+		s.send(over, "2026-11-25T08:05:30Z", "p", "d", "early", "")
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:05:00Z")
+	})
+	t.Run("an hour with no activity is 0 at hh:00", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:00:00Z", "p", "d", "s", "")
+		s.send(over, "2026-11-25T08:01:00Z", "p", "d", "s", "")
+		s.send(start, "2026-11-25T10:30:00Z", "p", "d", "s", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T09:00:00Z", 0, "2026-11-25T09:00:00Z")
+	})
+	t.Run("an open recording counts up to the wall clock while caught up", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T08:00:00Z")
+		s.send(start, "2026-11-25T08:00:00Z", "p", "d", "s", "")
+		s.flush(true)
+		s.clock = at(t, "2026-11-25T10:30:00Z") // no events for 2.5 hours
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:00:00Z")
+		s.requireHour("p", "", "2026-11-25T09:00:00Z", 1, "2026-11-25T09:00:00Z")
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 1, "2026-11-25T10:00:00Z")
+		f, _ := s.e.Frontier()
+		require.Equal(t, at(t, "2026-11-25T10:28:00Z"), f, "extended through the minute of wall clock − lateness")
+	})
+	t.Run("after a pause a backlog of hours-old events corrects the extended minutes", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T08:00:00Z")
+		s.send(start, "2026-11-25T08:00:00Z", "p", "d", "s", "")
+		s.send(start, "2026-11-25T08:00:00Z", "p", "d", "s2", "")
+		s.flush(true)
+		s.clock = at(t, "2026-11-25T11:00:00Z") // the producer was down for three hours
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 2, "2026-11-25T10:00:00Z")
+		// The backlog: s stopped at 08:30, s2 at 09:15; both hours old against the wall clock.
+		require.NoError(t, s.sendErr(over, "2026-11-25T08:30:00Z", "p", "d", "s", ""), "not rejected as late")
+		require.NoError(t, s.sendErr(over, "2026-11-25T09:15:00Z", "p", "d", "s2", ""))
+		s.send(start, "2026-11-25T09:40:00Z", "p", "d", "s3", "")
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 2, "2026-11-25T08:00:00Z")
+		s.requireHour("p", "", "2026-11-25T09:00:00Z", 1, "2026-11-25T09:00:00Z")
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 1, "2026-11-25T10:00:00Z") // only s3 now
+	})
+	t.Run("duplicates have no effect", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		for range 3 {
+			s.send(start, "2026-11-25T08:10:00Z", "p", "d", "s", "")
+			s.send(over, "2026-11-25T08:12:00Z", "p", "d", "s", "")
+		}
+		s.send(start, "2026-11-25T09:10:00Z", "p", "d", "other", "")
+		s.flush(false)
+		s.requireHour("p", "", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:10:00Z")
+		require.Equal(t, uint64(4), s.e.Stats().Duplicates)
+	})
+}
+
+func TestRejections(t *testing.T) {
+	reason := func(err error) event.Reason {
+		var ee *event.Error
+		if errors.As(err, &ee) {
+			return ee.Reason
+		}
+		return event.ReasonNone
+	}
+	s := newScenario(t, "2026-11-25T12:00:00Z")
+	require.Equal(t, event.ReasonFuture, reason(s.sendErr(start, "2026-11-25T12:05:01Z", "p", "d", "s", "")))
+	require.Equal(t, event.ReasonNone, reason(s.sendErr(start, "2026-11-25T12:04:59Z", "p", "d", "s", "")))
+	require.Equal(t, event.ReasonTooOld, reason(s.sendErr(start, "2026-08-01T00:00:00Z", "p", "d", "s", "")))
+	// The watermark is 12:02:59; the horizon reaches back to 10:02:59.
+	require.Equal(t, event.ReasonTooLate, reason(s.sendErr(over, "2026-11-25T10:02:58Z", "p", "d", "s", "")))
+	require.Equal(t, event.ReasonNone, reason(s.sendErr(over, "2026-11-25T10:03:00Z", "p", "d", "x", "")))
+}
+
+func TestFinalAndRelease(t *testing.T) {
+	s := newScenario(t, "2026-11-25T23:00:00Z")
+	s.send(start, "2026-11-25T08:10:00Z", "p", "d", "s", "")
+	s.send(over, "2026-11-25T08:20:00Z", "p", "d", "s", "")
+	s.flush(false)
+	r := s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}]
+	require.False(t, r.Final)
+	// 08:00–09:00 is final once the watermark passes 11:00 (hour end + horizon).
+	s.send(start, "2026-11-25T11:02:00Z", "p", "d", "s2", "")
+	s.flush(false)
+	require.False(t, s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}].Final)
+	s.send(start, "2026-11-25T11:02:01Z", "q", "d", "s", "")
+	s.flush(false)
+	r = s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}]
+	require.True(t, r.Final)
+	require.Equal(t, uint32(1), r.Count)
+	st := s.e.Stats()
+	require.Equal(t, 2, st.Recordings, "the stopped recording's state is released once it falls behind the horizon")
+	_ = window.Peak{}
+}

@@ -1,0 +1,392 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/recordusage/recordusage/event"
+)
+
+// Result is the value of one hour of one series, emitted whenever it changes and once more when
+// it becomes final.
+type Result struct {
+	ProjectID string
+	Domain    string // "" for the project as a whole (all domains)
+	Hour      int64  // start of the hour, Unix seconds
+	Count     uint32 // peak concurrent recordings
+	Minute    int64  // earliest minute reaching Count, Unix seconds; Hour when Count is 0
+	Final     bool   // no event can change the value any more
+}
+
+// Stats counts what the engine did and how big its state is; read it with Engine.Stats.
+type Stats struct {
+	Applied    uint64 // accepted events, file-complete events included
+	Duplicates uint64 // exact duplicates ignored
+	Late       uint64 // events applied at or behind the published frontier: they corrected minutes
+	Recordings int    // recordings in the dictionary
+	Open       int    // recordings whose folded state is an open session (long-running)
+	Series     int    // projects and (project, domain) pairs with state
+	History    int    // events kept within the correction horizon
+}
+
+// Engine is the state of one input partition. It is not safe for concurrent use; see the
+// package documentation for who may read what.
+type Engine struct {
+	cfg Config
+	now func() time.Time
+
+	hasTime  bool
+	maxTime  int64 // largest event time seen, Unix ns
+	frontier int64 // last published minute: counts exist for every minute up to it
+	released int64 // minutes before this one are released; no accepted event can touch them
+	finalTo  int64 // hours before this one are final and dropped
+
+	dict     dictionary
+	recs     []recording // by id
+	freeIDs  []uint32
+	hists    [][]histEvent // recent events of recordings; index 0 is unused
+	freeHist []uint32
+
+	seriesIDs map[string]uint32
+	series    []*series // by id; nil when free
+	freeSer   []uint32
+	dirty     []uint32 // series with dirtyFrom <= frontier
+	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last release)
+
+	buckets    map[int64][]uint32 // minute → recordings with a history event in that minute
+	lastBucket int64              // minute of the bucket appended to last, to skip the map
+
+	stats Stats
+
+	// Scratch space reused by every Apply.
+	key      []byte
+	old, new contribution
+}
+
+// New returns an empty engine. now is the wall clock, injected so that tests control it.
+func New(cfg Config, now func() time.Time) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{
+		cfg: cfg, now: now,
+		dict:      newDictionary(),
+		hists:     make([][]histEvent, 1),
+		seriesIDs: make(map[string]uint32),
+		buckets:   make(map[int64][]uint32),
+	}, nil
+}
+
+// Watermark returns the event watermark (largest event time minus lateness) and whether the
+// partition has seen an event at all.
+func (e *Engine) Watermark() (time.Time, bool) {
+	if !e.hasTime {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.watermark()).UTC(), true
+}
+
+// Frontier returns the last minute whose count has been published.
+func (e *Engine) Frontier() (time.Time, bool) {
+	if !e.hasTime {
+		return time.Time{}, false
+	}
+	return time.Unix(e.frontier*60, 0).UTC(), true
+}
+
+// Stats returns counters and sizes of the state. It walks every recording: call it for metrics,
+// not per event.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Series = len(e.seriesIDs)
+	for i := range e.recs {
+		r := &e.recs[i]
+		if r.key == keyNone {
+			continue
+		}
+		s.Recordings++
+		if r.since != noSession {
+			s.Open++
+		}
+		s.History += len(e.hists[r.hist])
+	}
+	return s
+}
+
+func (e *Engine) watermark() int64 { return e.maxTime - int64(e.cfg.Lateness) }
+
+// Apply applies one decoded event that arrived at offset off. It returns an *event.Error with
+// ReasonFuture, ReasonTooOld or ReasonTooLate when the event is rejected by the time rules of
+// CONTRACT.md §4; the caller dead-letters it. Apply does not publish: call Flush.
+func (e *Engine) Apply(ev *event.Event, off int64) error {
+	t := ev.Time
+	if err := e.check(t); err != nil {
+		return err
+	}
+	if !e.hasTime {
+		e.start(t)
+	}
+	e.maxTime = max(e.maxTime, t)
+	e.stats.Applied++
+	if !ev.Type.Opens() && !ev.Type.Closes() {
+		return nil // RECORD_FILE_COMPLETE: valid, and changes nothing
+	}
+	id := e.intern(ev)
+	r := &e.recs[id]
+	h := histEvent{time: t, off: off, typ: ev.Type}
+	hist := e.hists[r.hist]
+	p := insertPos(hist, h)
+	if p < 0 {
+		e.stats.Duplicates++
+		return nil
+	}
+	open, since := r.foldedState()
+	open, since = replay(open, since, hist[:p])
+	e.old.walk(open, since, hist[p:])
+	if r.hist == 0 {
+		r.hist = e.newHistory()
+		hist = e.hists[r.hist]
+	}
+	hist = append(hist, histEvent{})
+	copy(hist[p+1:], hist[p:])
+	hist[p] = h
+	e.hists[r.hist] = hist
+	e.new.walk(open, since, hist[p:])
+
+	m := minuteOf(t)
+	if m <= e.frontier {
+		e.stats.Late++
+	}
+	e.addToBucket(m, id)
+	e.applyChange(id, r.all)
+	e.applyChange(id, r.dom)
+	return nil
+}
+
+// check applies the time rules of CONTRACT.md §4 to an event time.
+func (e *Engine) check(t int64) error {
+	now := e.now().UnixNano()
+	switch {
+	case t > now+int64(e.cfg.MaxClockSkew):
+		return &event.Error{Reason: event.ReasonFuture, Field: "event_time",
+			Msg: fmt.Sprintf("event_time %s is more than %v ahead of the clock (%s); fix the producer's clock",
+				fmtTime(t), e.cfg.MaxClockSkew, fmtTime(now))}
+	case t < now-int64(e.cfg.Retention):
+		return &event.Error{Reason: event.ReasonTooOld, Field: "event_time",
+			Msg: fmt.Sprintf("event_time %s is older than the retention of %v", fmtTime(t), e.cfg.Retention)}
+	case e.hasTime && t < e.watermark()-int64(e.cfg.CorrectionHorizon):
+		return &event.Error{Reason: event.ReasonTooLate, Field: "event_time",
+			Msg: fmt.Sprintf("event_time %s is more than the correction horizon %v behind the watermark %s; "+
+				"raise --correction-horizon if such delays are expected",
+				fmtTime(t), e.cfg.CorrectionHorizon, fmtTime(e.watermark()))}
+	}
+	return nil
+}
+
+// start sets the time state at the first event of the partition.
+func (e *Engine) start(t int64) {
+	e.hasTime = true
+	e.maxTime = t
+	wm := e.watermark()
+	e.frontier = minuteOf(wm)
+	e.released = minuteOf(wm - int64(e.cfg.CorrectionHorizon))
+	e.finalTo = floorDiv(wm-int64(e.cfg.CorrectionHorizon)-1, nsPerHour)
+}
+
+func (e *Engine) addToBucket(m int64, id uint32) {
+	e.buckets[m] = append(e.buckets[m], id)
+}
+
+func (e *Engine) newHistory() uint32 {
+	if n := len(e.freeHist); n > 0 {
+		i := e.freeHist[n-1]
+		e.freeHist = e.freeHist[:n-1]
+		return i
+	}
+	e.hists = append(e.hists, nil)
+	return uint32(len(e.hists) - 1)
+}
+
+// freeHistory returns a history list to the pool. Only a bounded number of buffers is kept
+// for reuse: a long-running open recording must not pin one.
+func (e *Engine) freeHistory(i uint32) {
+	if cap(e.hists[i]) > 8 || len(e.freeHist) >= 4096 {
+		e.hists[i] = nil
+	} else {
+		e.hists[i] = e.hists[i][:0]
+	}
+	e.freeHist = append(e.freeHist, i)
+}
+
+// compactHistories renumbers the history lists once most of the pool is free, so that a burst
+// of recordings does not leave a large table behind.
+func (e *Engine) compactHistories() {
+	if len(e.freeHist) < 1<<16 || len(e.freeHist)*2 < len(e.hists) {
+		return
+	}
+	hists := make([][]histEvent, 1, len(e.hists)-len(e.freeHist))
+	for i := range e.recs {
+		if r := &e.recs[i]; r.hist != 0 {
+			hists = append(hists, e.hists[r.hist])
+			r.hist = uint32(len(hists) - 1)
+		}
+	}
+	e.hists, e.freeHist = hists, nil
+}
+
+// applyChange applies e.new minus e.old to one series.
+func (e *Engine) applyChange(id, sid uint32) {
+	e.markLive(sid)
+	s := e.series[sid]
+	lowest := int64(clean)
+	ob, nb := e.old.bounds, e.new.bounds
+	for len(ob) > 0 || len(nb) > 0 {
+		switch {
+		case len(nb) == 0 || (len(ob) > 0 && ob[0] < nb[0]):
+			if c := s.cell(ob[0]); c.bounds != nil {
+				c.bounds.Remove(id)
+				if c.bounds.IsEmpty() {
+					c.bounds = nil
+				}
+			}
+			lowest = min(lowest, ob[0])
+			ob = ob[1:]
+		case len(ob) == 0 || nb[0] < ob[0]:
+			c := s.cell(nb[0])
+			if c.bounds == nil {
+				c.bounds = roaring.New()
+			}
+			c.bounds.Add(id)
+			lowest = min(lowest, nb[0])
+			nb = nb[1:]
+		default:
+			ob, nb = ob[1:], nb[1:]
+		}
+	}
+	od, nd := e.old.diffs, e.new.diffs
+	for len(od) > 0 || len(nd) > 0 {
+		var m int64
+		var d int32
+		switch {
+		case len(nd) == 0 || (len(od) > 0 && od[0].minute < nd[0].minute):
+			m, d = od[0].minute, -od[0].delta
+			od = od[1:]
+		case len(od) == 0 || nd[0].minute < od[0].minute:
+			m, d = nd[0].minute, nd[0].delta
+			nd = nd[1:]
+		default:
+			m, d = nd[0].minute, nd[0].delta-od[0].delta
+			od, nd = od[1:], nd[1:]
+		}
+		if d != 0 {
+			s.cell(m).diff += d
+			lowest = min(lowest, m)
+		}
+	}
+	if lowest <= e.frontier && lowest < s.dirtyFrom {
+		if s.dirtyFrom == clean {
+			e.dirty = append(e.dirty, sid)
+		}
+		s.dirtyFrom = lowest
+	}
+}
+
+// intern returns the id of the event's recording, creating it if new.
+func (e *Engine) intern(ev *event.Event) uint32 {
+	e.key = appendField(e.key[:0], ev.ProjectID)
+	e.key = appendField(e.key, ev.PublishDomain)
+	e.key = appendField(e.key, ev.App)
+	e.key = appendField(e.key, ev.Stream)
+	e.key = appendField(e.key, ev.RecordFormat)
+	if id, ok := e.dict.lookup(e.key); ok {
+		return id
+	}
+	rec := recording{since: noSession,
+		all: e.seriesFor(ev.ProjectID, ev.PublishDomain, true),
+		dom: e.seriesFor(ev.ProjectID, ev.PublishDomain, false)}
+	var id uint32
+	if n := len(e.freeIDs); n > 0 {
+		id = e.freeIDs[n-1]
+		e.freeIDs = e.freeIDs[:n-1]
+		e.recs[id] = rec
+	} else {
+		if len(e.recs) == math.MaxUint32 {
+			panic("engine: recording ids exhausted") // 4 billion live recordings in one partition
+		}
+		id = uint32(len(e.recs))
+		e.recs = append(e.recs, rec)
+	}
+	e.recs[id].key = e.dict.insert(e.key, id)
+	return id
+}
+
+// appendField appends a length-prefixed field, so that keys built from several fields are
+// unambiguous whatever bytes the fields hold.
+func appendField(dst, f []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(f)))
+	return append(dst, f...)
+}
+
+// seriesFor returns the id of the series of a project (all) or of a (project, domain) pair,
+// creating it, and counts one more recording in it.
+func (e *Engine) seriesFor(project, domain []byte, all bool) uint32 {
+	k := appendField(e.key[len(e.key):], project) // scratch space after the recording key
+	if all {
+		k = append(k, 0)
+	} else {
+		k = appendField(append(k, 1), domain)
+	}
+	sid, ok := e.seriesIDs[string(k)]
+	if !ok {
+		d := string(domain)
+		if all {
+			d = ""
+		}
+		s := newSeries(string(k), string(project), d, all, e.released)
+		if n := len(e.freeSer); n > 0 {
+			sid = e.freeSer[n-1]
+			e.freeSer = e.freeSer[:n-1]
+			e.series[sid] = s
+		} else {
+			sid = uint32(len(e.series))
+			e.series = append(e.series, s)
+		}
+		e.seriesIDs[s.key] = sid
+	}
+	e.series[sid].refs++
+	return sid
+}
+
+// dropRecording frees the id of a recording whose sessions all ended before the released
+// minutes: no retained bitmap holds the id, so it can be given to a new recording.
+func (e *Engine) dropRecording(id uint32) {
+	r := &e.recs[id]
+	e.dict.remove(r.key)
+	for _, sid := range [2]uint32{r.all, r.dom} {
+		s := e.series[sid]
+		s.refs--
+		if s.refs == 0 && !s.live {
+			e.freeSeries(sid)
+		}
+	}
+	if r.hist != 0 {
+		e.freeHistory(r.hist)
+	}
+	*r = recording{since: noSession, key: keyNone}
+	e.freeIDs = append(e.freeIDs, id)
+}
+
+// compactArena rewrites the key arena without the keys of dropped recordings, once they are
+// most of it.
+func (e *Engine) compactArena() {
+	e.dict.compact(func(id, off uint32) { e.recs[id].key = off })
+}
+
+func fmtTime(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/recordusage/recordusage/event"
+)
+
+// workload is a steady stream of events from channels that switch recording on and off: 10 k
+// projects of Zipf-distributed size, two domains and two formats, ~20-minute sessions, with
+// file-complete noise, 1% duplicates and 3% of events delivered out of order.
+type workload struct {
+	keys [][5][]byte // per channel: project, domain, app, stream, format
+	evs  []benchEvent
+}
+
+type benchEvent struct {
+	ch   uint32
+	typ  event.Type
+	time int64
+}
+
+func newWorkload(channels, projects, n int) *workload {
+	r := rand.New(rand.NewPCG(1, 1))
+	zipf := rand.NewZipf(r, 1.1, 1, uint64(projects-1))
+	w := &workload{keys: make([][5][]byte, channels)}
+	for i := range w.keys {
+		p := zipf.Uint64()
+		w.keys[i] = [5][]byte{
+			fmt.Appendf(nil, "project_%d", p),
+			fmt.Appendf(nil, "push%d.tenant%d.example.com", r.IntN(2), p),
+			[]byte("live"),
+			fmt.Appendf(nil, "channel-%d", i),
+			[]byte([]string{"HLS", "FLV"}[r.IntN(2)]),
+		}
+	}
+	on := make([]bool, channels)
+	step := int64(20*time.Minute) / int64(channels) // each channel switches every ~20 minutes
+	t := base
+	for len(w.evs) < n {
+		t += step
+		ch := uint32(r.IntN(channels))
+		switch x := r.IntN(100); {
+		case x < 10:
+			w.evs = append(w.evs, benchEvent{ch, event.RecordFileComplete, t})
+		case x < 11 && len(w.evs) > 0:
+			w.evs = append(w.evs, w.evs[len(w.evs)-1])
+		default:
+			typ := event.RecordStart
+			if on[ch] {
+				typ = event.RecordOver
+			}
+			on[ch] = !on[ch]
+			w.evs = append(w.evs, benchEvent{ch, typ, t})
+		}
+	}
+	for i := range len(w.evs) * 3 / 100 {
+		_ = i
+		a := r.IntN(len(w.evs) - 100)
+		b := a + 1 + r.IntN(99)
+		w.evs[a], w.evs[b] = w.evs[b], w.evs[a]
+	}
+	return w
+}
+
+func (w *workload) event(i int, ev *event.Event) {
+	be := w.evs[i]
+	k := &w.keys[be.ch]
+	ev.ProjectID, ev.PublishDomain, ev.App, ev.Stream, ev.RecordFormat = k[0], k[1], k[2], k[3], k[4]
+	ev.Type, ev.Time = be.typ, be.time
+}
+
+// BenchmarkApply measures applying decoded events on one goroutine in the steady state (the
+// engine has already seen over two hours of the workload), with a Flush every 1000 events as the
+// ingest loop does per fetched batch. The sub-benchmarks differ in the number of channels, that
+// is in how much state the events touch: 20 k fits in the CPU caches, 200 k does not.
+func BenchmarkApply(b *testing.B) {
+	for _, channels := range []int{20_000, 200_000} {
+		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
+			warm := channels * 8 // ~2.7 hours of event time
+			w := newWorkload(channels, 10_000, warm+b.N)
+			clock := w.evs[len(w.evs)-1].time
+			e, err := New(DefaultConfig(), func() time.Time { return time.Unix(0, clock) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ev event.Event
+			apply := func(i int) {
+				w.event(i, &ev)
+				if err := e.Apply(&ev, int64(i)); err != nil {
+					b.Fatal(err)
+				}
+				if i%1000 == 999 {
+					e.Flush(false, func(Result) {})
+				}
+			}
+			for i := range warm {
+				apply(i)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := warm; i < warm+b.N; i++ {
+				apply(i)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// openEngine returns an engine with n open recordings spread over the given number of projects
+// (one domain each), flushed, and the time of its last event.
+func openEngine(b *testing.B, n, projects int) (*Engine, int64) {
+	now := base + int64(time.Hour)
+	e, err := New(DefaultConfig(), func() time.Time { return time.Unix(0, now) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := event.Event{App: []byte("live"), RecordFormat: []byte("HLS"), Type: event.RecordStart}
+	for i := range n {
+		p := i % projects
+		ev.ProjectID = fmt.Appendf(ev.ProjectID[:0], "project_%d", p)
+		ev.PublishDomain = fmt.Appendf(ev.PublishDomain[:0], "push.p%d.example.com", p)
+		ev.Stream = fmt.Appendf(ev.Stream[:0], "stream-%d", i)
+		ev.Time = base + int64(i)*int64(time.Minute)/int64(n)
+		if err := e.Apply(&ev, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.Flush(false, func(Result) {})
+	return e, ev.Time
+}
+
+// BenchmarkMinuteTick measures one minute tick: the watermark crosses a minute and every
+// series publishes its count for the new minute. 1 M open recordings, 10 k projects.
+func BenchmarkMinuteTick(b *testing.B) {
+	e, t := openEngine(b, 1_000_000, 10_000)
+	tick := event.Event{ProjectID: []byte("project_0"), PublishDomain: []byte("push.p0.example.com"),
+		App: []byte("live"), Stream: []byte("ticker"), Type: event.RecordFileComplete}
+	e.now = func() time.Time { return time.Unix(0, t+int64(b.N+10)*int64(time.Minute)) }
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		tick.Time = t + int64(i+1)*int64(time.Minute)
+		if err := e.Apply(&tick, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+		e.Flush(false, func(Result) {})
+	}
+}
+
+// BenchmarkMemoryPerOpenRecording reports the heap bytes per open recording once its start has
+// fallen behind the correction horizon (the steady state of a long recording), not counting the
+// bytes of its key strings.
+func BenchmarkMemoryPerOpenRecording(b *testing.B) {
+	const n = 1_000_000
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		e, t := openEngine(b, n, 10_000)
+		// Move the watermark three hours on, so every start is folded and its minutes released.
+		tick := event.Event{ProjectID: []byte("project_0"), PublishDomain: []byte("push.p0.example.com"),
+			App: []byte("live"), Stream: []byte("ticker"), Type: event.RecordFileComplete}
+		for m := int64(1); m <= 180; m++ {
+			tick.Time = t + m*int64(time.Minute)
+			e.now = func() time.Time { return time.Unix(0, tick.Time) }
+			if err := e.Apply(&tick, int64(n)+m); err != nil {
+				b.Fatal(err)
+			}
+			e.Flush(false, func(Result) {})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		keyBytes := len(e.dict.arena) - e.dict.dead
+		st := e.Stats()
+		if st.Open != n {
+			b.Fatalf("%d open recordings, want %d", st.Open, n)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc-uint64(keyBytes))/n, "B/open-recording")
+		b.ReportMetric(float64(keyBytes)/n, "key-B/recording")
+		cells, hours := 0, 0
+		for _, s := range e.series {
+			if s != nil {
+				cells += cap(s.cells)
+				hours += len(s.hours)
+			}
+		}
+		b.ReportMetric(float64(cap(e.recs)*int(unsafe.Sizeof(recording{})))/n, "recs-B/recording")
+		b.ReportMetric(float64(len(e.dict.slots)*8)/n, "table-B/recording")
+		b.ReportMetric(float64(cap(e.hists)*24)/n, "hist-B/recording")
+		b.ReportMetric(float64(cells*int(unsafe.Sizeof(minuteCell{})))/n, "cells-B/recording")
+		b.ReportMetric(float64(hours*int(unsafe.Sizeof(hourState{})))/n, "hours-B/recording")
+		runtime.KeepAlive(e)
+	}
+}

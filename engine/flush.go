@@ -1,0 +1,149 @@
+package engine
+
+import "github.com/recordusage/recordusage/window"
+
+const nsPerHour = 60 * nsPerMinute
+
+// Flush brings the published state up to date and calls emit for every hour whose value
+// changed since the last Flush, and for every hour that became final. caughtUp says whether the
+// partition has no unread messages: then open recordings are extended to the wall clock minus
+// the lateness (CONTRACT.md §4). Flush also releases the memory of minutes and recordings that
+// fell behind the correction horizon.
+func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
+	if !e.hasTime {
+		return
+	}
+	wm := e.watermark()
+	frontier := max(e.frontier, minuteOf(wm))
+	if caughtUp {
+		frontier = max(frontier, minuteOf(e.now().UnixNano()-int64(e.cfg.Lateness)))
+	}
+
+	// Late corrections first: the minute tick below continues from the recounted spans.
+	for _, sid := range e.dirty {
+		if s := e.series[sid]; s != nil && s.dirtyFrom != clean {
+			s.recount(s.dirtyFrom, e.frontier)
+			s.dirtyFrom = clean
+			e.emitPending(s, emit)
+		}
+	}
+	e.dirty = e.dirty[:0]
+	if frontier > e.frontier {
+		for _, sid := range e.live {
+			s := e.series[sid]
+			s.recount(e.frontier+1, frontier)
+			e.emitPending(s, emit)
+		}
+		e.frontier = frontier
+	}
+
+	horizon := wm - int64(e.cfg.CorrectionHorizon)
+	if finalTo := floorDiv(horizon-1, nsPerHour); finalTo > e.finalTo {
+		e.finalize(finalTo, emit)
+		e.finalTo = finalTo
+	}
+	if released := minuteOf(horizon); released > e.released {
+		e.release(released)
+		e.released = released
+	}
+}
+
+// emitPending emits the hours of s whose peak changed since they were last emitted.
+func (e *Engine) emitPending(s *series, emit func(Result)) {
+	for _, hour := range s.pending {
+		h := s.hours[hour]
+		if h == nil {
+			continue
+		}
+		h.pending = false
+		p := h.w.Peak()
+		if (h.sentOK && p != h.sent) || (!h.sentOK && p.Count > 0) {
+			h.sent, h.sentOK = p, true
+			emit(s.result(hour, p, false))
+		}
+	}
+	s.pending = s.pending[:0]
+}
+
+// finalize emits the final value of every hour before finalTo that was ever emitted and drops
+// the state of those hours.
+func (e *Engine) finalize(finalTo int64, emit func(Result)) {
+	for _, sid := range e.live {
+		s := e.series[sid]
+		for hour, h := range s.hours {
+			if hour >= finalTo {
+				continue
+			}
+			if h.sentOK {
+				emit(s.result(hour, h.w.Peak(), true))
+			}
+			delete(s.hours, hour)
+		}
+	}
+}
+
+func (s *series) result(hour int64, p window.Peak, final bool) Result {
+	return Result{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600,
+		Count: p.Count, Minute: hour*3600 + int64(p.Minute)*60, Final: final}
+}
+
+// release drops minutes before cut: cells of every series, history events of recordings (folded
+// into their state), recordings with nothing left, and series with nothing left.
+func (e *Engine) release(cut int64) {
+	for _, sid := range e.live {
+		e.series[sid].release(cut)
+	}
+	for m, ids := range e.buckets {
+		if m >= cut {
+			continue
+		}
+		delete(e.buckets, m)
+		for _, id := range ids {
+			r := &e.recs[id]
+			if r.key == keyNone || r.hist == 0 {
+				continue // dropped already, or folded through another bucket
+			}
+			hist := r.fold(e.hists[r.hist], cut)
+			e.hists[r.hist] = hist
+			if len(hist) > 0 {
+				continue
+			}
+			e.freeHistory(r.hist)
+			r.hist = 0
+			if r.since == noSession {
+				e.dropRecording(id)
+			}
+		}
+	}
+	e.compactArena()
+	e.compactHistories()
+	live := e.live[:0]
+	for _, sid := range e.live {
+		s := e.series[sid]
+		if !s.quiet() {
+			live = append(live, sid)
+			continue
+		}
+		s.live = false
+		if s.refs == 0 {
+			e.freeSeries(sid)
+		}
+	}
+	clear(e.live[len(live):])
+	e.live = live
+}
+
+// markLive puts a series in the list of those the minute tick, finalization and release visit.
+func (e *Engine) markLive(sid uint32) {
+	if s := e.series[sid]; !s.live {
+		s.live = true
+		e.live = append(e.live, sid)
+	}
+}
+
+// freeSeries forgets a series that has no recording and no state.
+func (e *Engine) freeSeries(sid uint32) {
+	delete(e.seriesIDs, e.series[sid].key)
+	e.series[sid] = nil
+	e.freeSer = append(e.freeSer, sid)
+}

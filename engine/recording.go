@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"math"
+	"sort"
+
+	"github.com/recordusage/recordusage/event"
+)
+
+// histEvent is one start or stop of a recording that is still within the correction horizon,
+// kept so that a late event can be placed among the others and the sessions recomputed.
+type histEvent struct {
+	time int64 // event time, Unix nanoseconds
+	off  int64 // arrival order within the partition (the Kafka offset): breaks ties in time
+	typ  event.Type
+}
+
+// before orders events by time, then by arrival.
+func (a histEvent) before(b histEvent) bool {
+	return a.time < b.time || (a.time == b.time && a.off < b.off)
+}
+
+// recording is the state of one recording. Events that fell behind the correction horizon are
+// folded into since; the rest stay in a history list, sorted by (time, off). The struct holds no
+// pointer, so the slice of all recordings is never scanned by the garbage collector.
+type recording struct {
+	since int64  // start time of the folded open session; noSession when none is open
+	key   uint32 // arena offset of the dictionary key; keyNone while the slot is free
+	all   uint32 // id of the project's series
+	dom   uint32 // id of the (project, domain) series
+	hist  uint32 // index in Engine.hists of the recent events; 0 when there are none
+}
+
+const noSession = math.MinInt64
+
+// insertPos returns where ev goes in the sorted history, or -1 if an exact duplicate (same type
+// and time) is already there: CONTRACT.md §3 says a duplicate has no effect, wherever it arrives.
+func insertPos(hist []histEvent, ev histEvent) int {
+	n := len(hist)
+	if n == 0 || hist[n-1].before(ev) {
+		// The common case: the newest event of the recording. Only events at the same time as
+		// the last one can be duplicates.
+		for i := n - 1; i >= 0 && hist[i].time == ev.time; i-- {
+			if hist[i].typ == ev.typ {
+				return -1
+			}
+		}
+		return n
+	}
+	lo := sort.Search(n, func(i int) bool { return hist[i].time >= ev.time })
+	for i := lo; i < n && hist[i].time == ev.time; i++ {
+		if hist[i].typ == ev.typ {
+			return -1
+		}
+	}
+	return sort.Search(n, func(i int) bool { return ev.before(hist[i]) })
+}
+
+// replay applies evs to the state (open, since) and returns the state after them.
+func replay(open bool, since int64, evs []histEvent) (bool, int64) {
+	for _, h := range evs {
+		switch {
+		case h.typ.Opens() && !open:
+			open, since = true, h.time
+		case h.typ.Closes():
+			open = false
+		}
+	}
+	return open, since
+}
+
+// foldedState returns the state that the folded events left.
+func (r *recording) foldedState() (open bool, since int64) {
+	return r.since != noSession, r.since
+}
+
+// fold moves the events of hist before minute cut into the folded state and returns the rest.
+func (r *recording) fold(hist []histEvent, cut int64) []histEvent {
+	n := 0
+	for n < len(hist) && minuteOf(hist[n].time) < cut {
+		n++
+	}
+	if n == 0 {
+		return hist
+	}
+	open, since := r.foldedState()
+	open, since = replay(open, since, hist[:n])
+	r.since = noSession
+	if open {
+		r.since = since
+	}
+	rest := copy(hist, hist[n:])
+	clear(hist[rest:])
+	return hist[:rest]
+}
+
+// minuteDelta is a change of the spanning-session counter at one minute.
+type minuteDelta struct {
+	minute int64
+	delta  int32
+}
+
+// contribution is what a run of sessions adds to its series: the minutes where the recording has
+// a session boundary, and the spanning counter's differences. Both are ascending by minute.
+type contribution struct {
+	bounds []int64
+	diffs  []minuteDelta
+}
+
+func (c *contribution) reset() {
+	c.bounds = c.bounds[:0]
+	c.diffs = c.diffs[:0]
+}
+
+func (c *contribution) bound(m int64) {
+	if n := len(c.bounds); n == 0 || c.bounds[n-1] != m {
+		c.bounds = append(c.bounds, m)
+	}
+}
+
+func (c *contribution) diff(m int64, d int32) {
+	if n := len(c.diffs); n > 0 && c.diffs[n-1].minute == m {
+		c.diffs[n-1].delta += d
+		if c.diffs[n-1].delta == 0 {
+			c.diffs = c.diffs[:n-1]
+		}
+		return
+	}
+	c.diffs = append(c.diffs, minuteDelta{m, d})
+}
+
+// walk computes the contribution of the sessions that follow from the state (open, since) and
+// the events evs. A session open at the start is included whole, so that two walks from the
+// same state differ only where their events differ.
+func (c *contribution) walk(open bool, since int64, evs []histEvent) {
+	c.reset()
+	if open {
+		c.openSession(since)
+	}
+	for _, h := range evs {
+		switch {
+		case h.typ.Opens():
+			if !open {
+				open, since = true, h.time
+				c.openSession(since)
+			}
+		case h.typ.Closes():
+			if open {
+				c.closeSession(since, h.time)
+				open = false
+			} else {
+				c.bound(minuteOf(h.time)) // a stop without a start: a session of one instant
+			}
+		}
+	}
+}
+
+func (c *contribution) openSession(since int64) {
+	s := minuteOf(since)
+	c.bound(s)
+	c.diff(s+1, +1) // spans every minute after its first, until it closes
+}
+
+func (c *contribution) closeSession(since, until int64) {
+	s, e := minuteOf(since), minuteOf(until)
+	c.bound(e)
+	// The session spans the minutes strictly between s and e: stop the +1 of openSession at e,
+	// or cancel it when the session ends in its first or second minute.
+	c.diff(max(e, s+1), -1)
+}

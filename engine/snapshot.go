@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/window"
+)
+
+// The snapshot is a self-describing binary encoding of the whole engine state, so that a
+// checkpoint restores exactly what was there, ids and bitmaps included:
+//
+//	magic "RUSNAP" | version uvarint | body | CRC-32C of everything before it (4 bytes, LE)
+//
+// Integers are varints; strings and bitmaps are length-prefixed. The time rules (Config) are not
+// part of it: they come from the flags of the process that restores.
+const (
+	snapshotMagic   = "RUSNAP"
+	snapshotVersion = 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// AppendSnapshot appends the encoded state to dst. Call it after Flush, between events.
+func (e *Engine) AppendSnapshot(dst []byte) []byte {
+	w := snapWriter{buf: dst}
+	start := len(dst)
+	w.buf = append(w.buf, snapshotMagic...)
+	w.uint(snapshotVersion)
+	w.bool(e.hasTime)
+	w.int(e.maxTime)
+	w.int(e.frontier)
+	w.int(e.released)
+	w.int(e.finalTo)
+	w.uint(e.stats.Applied)
+	w.uint(e.stats.Duplicates)
+	w.uint(e.stats.Late)
+
+	w.uint(uint64(len(e.recs)))
+	for i := range e.recs {
+		r := &e.recs[i]
+		w.bool(r.key != keyNone)
+		if r.key == keyNone {
+			continue
+		}
+		w.bytes(e.dict.keyAt(r.key))
+		w.uint(uint64(r.all))
+		w.uint(uint64(r.dom))
+		w.int(r.since)
+		hist := e.hists[r.hist]
+		w.uint(uint64(len(hist)))
+		for _, h := range hist {
+			w.int(h.time)
+			w.int(h.off)
+			w.uint(uint64(h.typ))
+		}
+	}
+	w.ids(e.freeIDs)
+
+	w.uint(uint64(len(e.series)))
+	for _, s := range e.series {
+		w.bool(s != nil)
+		if s != nil {
+			w.series(s)
+		}
+	}
+	w.ids(e.freeSer)
+	w.ids(e.dirty)
+
+	sum := crc32.Checksum(w.buf[start:], castagnoli)
+	return binary.LittleEndian.AppendUint32(w.buf, sum)
+}
+
+func (w *snapWriter) series(s *series) {
+	w.str(s.key)
+	w.str(s.project)
+	w.str(s.domain)
+	w.bool(s.all)
+	w.int(int64(s.refs))
+	w.int(s.first)
+	w.int(int64(s.spanBase))
+	w.int(s.dirtyFrom)
+	live := s.cells[s.head:]
+	w.uint(uint64(len(live)))
+	for i := range live {
+		c := &live[i]
+		w.int(c.minute)
+		w.int(int64(c.diff))
+		w.int(int64(c.span))
+		if c.bounds == nil {
+			w.uint(0)
+			continue
+		}
+		b, err := c.bounds.ToBytes()
+		if err != nil {
+			panic(fmt.Sprintf("engine: serialize bitmap: %v", err)) // in-memory write cannot fail
+		}
+		w.uint(uint64(len(b)))
+		w.buf = append(w.buf, b...)
+	}
+	w.uint(uint64(len(s.hours)))
+	for _, hour := range slices.Sorted(maps.Keys(s.hours)) { // sorted: equal states, equal bytes
+		h := s.hours[hour]
+		w.int(hour)
+		for _, c := range h.w.Counts() {
+			w.uint(uint64(c))
+		}
+		w.uint(uint64(h.sent.Count))
+		w.uint(uint64(h.sent.Minute))
+		w.bool(h.sentOK)
+	}
+	w.uint(uint64(len(s.pending)))
+	for _, hour := range s.pending {
+		w.int(hour)
+	}
+}
+
+type snapWriter struct{ buf []byte }
+
+func (w *snapWriter) uint(v uint64)  { w.buf = binary.AppendUvarint(w.buf, v) }
+func (w *snapWriter) int(v int64)    { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *snapWriter) str(s string)   { w.uint(uint64(len(s))); w.buf = append(w.buf, s...) }
+func (w *snapWriter) bytes(b []byte) { w.uint(uint64(len(b))); w.buf = append(w.buf, b...) }
+func (w *snapWriter) bool(b bool) {
+	if b {
+		w.buf = append(w.buf, 1)
+	} else {
+		w.buf = append(w.buf, 0)
+	}
+}
+func (w *snapWriter) ids(ids []uint32) {
+	w.uint(uint64(len(ids)))
+	for _, id := range ids {
+		w.uint(uint64(id))
+	}
+}
+
+// Restore rebuilds an engine from a snapshot written by AppendSnapshot.
+func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
+	e, err := New(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < len(snapshotMagic)+4 || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return nil, fmt.Errorf("%w: not an engine snapshot", ErrBadSnapshot)
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch (truncated or corrupted)", ErrBadSnapshot)
+	}
+	r := snapReader{buf: body[len(snapshotMagic):]}
+	if v := r.uint(); v != snapshotVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrBadSnapshot, v, snapshotVersion)
+	}
+	e.hasTime = r.bool()
+	e.maxTime = r.int()
+	e.frontier = r.int()
+	e.released = r.int()
+	e.finalTo = r.int()
+	e.stats.Applied = r.uint()
+	e.stats.Duplicates = r.uint()
+	e.stats.Late = r.uint()
+
+	e.recs = make([]recording, r.count())
+	for id := range e.recs {
+		rec := &e.recs[id]
+		*rec = recording{since: noSession, key: keyNone}
+		if !r.bool() {
+			continue
+		}
+		key := r.bytes(r.count())
+		if key == nil {
+			break
+		}
+		rec.key = e.dict.insert(key, uint32(id))
+		rec.all, rec.dom = r.id(), r.id()
+		rec.since = r.int()
+		if n := r.count(); n > 0 {
+			rec.hist = e.newHistory()
+			hist := make([]histEvent, n)
+			for i := range hist {
+				hist[i] = histEvent{time: r.int(), off: r.int(), typ: event.Type(r.uint())}
+				e.addToBucket(minuteOf(hist[i].time), uint32(id))
+			}
+			e.hists[rec.hist] = hist
+		}
+	}
+	e.freeIDs = r.ids()
+
+	e.series = make([]*series, r.count())
+	for sid := range e.series {
+		if r.bool() {
+			s := r.series()
+			e.series[sid] = s
+			e.seriesIDs[s.key] = uint32(sid)
+			if !s.quiet() {
+				s.live = true
+				e.live = append(e.live, uint32(sid))
+			}
+		}
+	}
+	e.freeSer = r.ids()
+	e.dirty = r.ids()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.buf) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadSnapshot, len(r.buf))
+	}
+	for i := range e.recs {
+		rec := &e.recs[i]
+		if rec.key != keyNone && (int(rec.all) >= len(e.series) || e.series[rec.all] == nil ||
+			int(rec.dom) >= len(e.series) || e.series[rec.dom] == nil) {
+			return nil, fmt.Errorf("%w: recording %d refers to a missing series", ErrBadSnapshot, i)
+		}
+	}
+	return e, nil
+}
+
+func (r *snapReader) series() *series {
+	s := newSeries(r.str(), r.str(), r.str(), r.bool(), 0)
+	s.refs = int(r.int())
+	s.first = r.int()
+	s.head = 0
+	s.spanBase = int32(r.int())
+	s.dirtyFrom = r.int()
+	s.cells = make([]minuteCell, r.count())
+	for i := range s.cells {
+		c := &s.cells[i]
+		c.minute = r.int()
+		if c.minute < s.first || (i > 0 && c.minute <= s.cells[i-1].minute) {
+			r.fail("minute cells out of order")
+			return s
+		}
+		c.diff = int32(r.int())
+		c.span = int32(r.int())
+		if n := r.count(); n > 0 {
+			b := r.bytes(n)
+			if b == nil {
+				break
+			}
+			c.bounds = roaring.New()
+			if _, err := c.bounds.FromBuffer(b); err != nil {
+				r.fail("bitmap: %v", err)
+				return s
+			}
+			c.bounds = c.bounds.Clone() // FromBuffer aliases the snapshot bytes
+		}
+	}
+	for n := r.count(); n > 0 && r.err == nil; n-- {
+		hour := r.int()
+		var counts [window.MinutesPerHour]uint32
+		for m := range counts {
+			counts[m] = uint32(r.uint())
+		}
+		h := &hourState{}
+		h.w.Load(counts)
+		h.sent = window.Peak{Count: uint32(r.uint()), Minute: uint8(r.uint())}
+		h.sentOK = r.bool()
+		s.hours[hour] = h
+	}
+	for n := r.count(); n > 0 && r.err == nil; n-- {
+		hour := r.int()
+		if h := s.hours[hour]; h != nil {
+			h.pending = true
+		}
+		s.pending = append(s.pending, hour)
+	}
+	return s
+}
+
+// snapReader decodes with a sticky error: after the first failure every read returns zero.
+type snapReader struct {
+	buf []byte
+	err error
+}
+
+func (r *snapReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
+	}
+	r.buf = nil
+}
+
+func (r *snapReader) uint() uint64 {
+	v, n := binary.Uvarint(r.buf)
+	if n <= 0 {
+		r.fail("truncated integer")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+func (r *snapReader) int() int64 {
+	v, n := binary.Varint(r.buf)
+	if n <= 0 {
+		r.fail("truncated integer")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+// count reads a length and checks that it is plausible for the bytes left, so that a corrupt
+// length cannot make Restore allocate without bound.
+func (r *snapReader) count() int {
+	v := r.uint()
+	if v > uint64(len(r.buf)) {
+		r.fail("length %d exceeds the %d bytes left", v, len(r.buf))
+		return 0
+	}
+	return int(v)
+}
+
+func (r *snapReader) id() uint32 {
+	v := r.uint()
+	if v > math.MaxUint32 {
+		r.fail("id %d out of range", v)
+	}
+	return uint32(v)
+}
+
+func (r *snapReader) bytes(n int) []byte {
+	if n > len(r.buf) {
+		r.fail("truncated")
+		return nil
+	}
+	b := r.buf[:n]
+	r.buf = r.buf[n:]
+	return b
+}
+
+func (r *snapReader) str() string { return string(r.bytes(r.count())) }
+
+func (r *snapReader) bool() bool {
+	b := r.bytes(1)
+	return b != nil && b[0] == 1
+}
+
+func (r *snapReader) ids() []uint32 {
+	n := r.count()
+	ids := make([]uint32, 0, n)
+	for range n {
+		ids = append(ids, r.id())
+	}
+	return ids
+}

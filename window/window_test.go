@@ -1,0 +1,99 @@
+package window
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// referencePeak is the obviously-correct definition: max count, earliest minute.
+func referencePeak(c [MinutesPerHour]uint32) Peak {
+	var p Peak
+	for m, v := range c {
+		if v > p.Count {
+			p = Peak{Count: v, Minute: uint8(m)}
+		}
+	}
+	return p
+}
+
+func TestHourEdgeCases(t *testing.T) {
+	var h Hour
+	require.Equal(t, Peak{}, h.Peak(), "an empty hour is 0 at minute 0")
+
+	p, changed := h.Set(30, 5)
+	require.True(t, changed)
+	require.Equal(t, Peak{Count: 5, Minute: 30}, p)
+
+	p, changed = h.Set(10, 5)
+	require.True(t, changed, "a tie moves the peak to the earlier minute")
+	require.Equal(t, Peak{Count: 5, Minute: 10}, p)
+
+	_, changed = h.Set(50, 5)
+	require.False(t, changed, "a later tie does not move the peak")
+
+	p, changed = h.Set(10, 2)
+	require.True(t, changed, "lowering the peak minute rescans")
+	require.Equal(t, Peak{Count: 5, Minute: 30}, p)
+
+	h.Set(30, 0)
+	h.Set(50, 0)
+	p, _ = h.Set(10, 0)
+	require.Equal(t, Peak{}, p, "back to no activity: 0 at minute 0")
+}
+
+func TestHourMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		var h Hour
+		var ref [MinutesPerHour]uint32
+		for range 500 {
+			m := r.IntN(MinutesPerHour)
+			c := uint32(r.IntN(6))
+			ref[m] = c
+			h.Set(m, c)
+			require.Equal(t, referencePeak(ref), h.Peak())
+		}
+		require.Equal(t, ref, h.Counts())
+		var h2 Hour
+		h2.Load(ref)
+		require.Equal(t, h.Peak(), h2.Peak())
+	}
+}
+
+// TestConcurrentReaders checks under -race that readers never see a torn or impossible peak
+// while a writer updates: every value read is one the writer published.
+func TestConcurrentReaders(t *testing.T) {
+	var h Hour
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				p := h.Peak()
+				// The writer only ever sets minute m to count m+1 or 0, so a peak must match.
+				if p.Count != 0 {
+					require.Equal(t, uint32(p.Minute)+1, p.Count)
+				}
+			}
+		})
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		m := r.IntN(MinutesPerHour)
+		if r.IntN(2) == 0 {
+			h.Set(m, uint32(m)+1)
+		} else {
+			h.Set(m, 0)
+		}
+	}
+	close(done)
+	wg.Wait()
+}
