@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/window"
 )
 
@@ -53,7 +54,7 @@ func (s *scenario) flush(caughtUp bool) { s.e.Flush(caughtUp, s.out.emit) }
 func (s *scenario) hour(project, domain, hour string) (uint32, string) {
 	s.t.Helper()
 	h := at(s.t, hour)
-	p := s.out.peak(seriesHour{project, domain, h.Unix()})
+	p := s.out.peak(reference.Key(project, domain, h.Unix()))
 	return p.Count, h.Add(time.Duration(p.Minute) * time.Minute).Format(time.RFC3339)
 }
 
@@ -200,15 +201,15 @@ func TestFinalAndRelease(t *testing.T) {
 	s.send(start, "2026-11-25T08:10:00Z", "p", "d", "s", "")
 	s.send(over, "2026-11-25T08:20:00Z", "p", "d", "s", "")
 	s.flush(false)
-	r := s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}]
+	r := s.out.last[reference.Key("p", "", at(t, "2026-11-25T08:00:00Z").Unix())]
 	require.False(t, r.Final)
 	// 08:00–09:00 is final once the watermark passes 11:00 (hour end + horizon).
 	s.send(start, "2026-11-25T11:02:00Z", "p", "d", "s2", "")
 	s.flush(false)
-	require.False(t, s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}].Final)
+	require.False(t, s.out.last[reference.Key("p", "", at(t, "2026-11-25T08:00:00Z").Unix())].Final)
 	s.send(start, "2026-11-25T11:02:01Z", "q", "d", "s", "")
 	s.flush(false)
-	r = s.out.last[seriesHour{"p", "", at(t, "2026-11-25T08:00:00Z").Unix()}]
+	r = s.out.last[reference.Key("p", "", at(t, "2026-11-25T08:00:00Z").Unix())]
 	require.True(t, r.Final)
 	require.Equal(t, uint32(1), r.Count)
 	st := s.e.Stats()

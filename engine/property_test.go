@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/window"
 )
 
@@ -20,22 +21,22 @@ var base = time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC).UnixNano()
 // collector keeps the last emitted value of every hour, as the results topic does after
 // compaction.
 type collector struct {
-	last  map[seriesHour]Result
+	last  map[reference.SeriesHour]Result
 	count int
 }
 
-func newCollector() *collector { return &collector{last: map[seriesHour]Result{}} }
+func newCollector() *collector { return &collector{last: map[reference.SeriesHour]Result{}} }
 
 func (c *collector) emit(r Result) {
 	c.count++
-	k := seriesHour{r.ProjectID, r.Domain, r.Hour}
+	k := reference.Key(r.ProjectID, r.Domain, r.Hour)
 	if prev, ok := c.last[k]; ok && prev.Final {
 		panic(fmt.Sprintf("hour %v emitted after it was final: %+v", k, r))
 	}
 	c.last[k] = r
 }
 
-func (c *collector) peak(k seriesHour) window.Peak {
+func (c *collector) peak(k reference.SeriesHour) window.Peak {
 	r, ok := c.last[k]
 	if !ok {
 		return window.Peak{}
@@ -43,10 +44,10 @@ func (c *collector) peak(k seriesHour) window.Peak {
 	return window.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}
 }
 
-func toEvent(e refEvent) *event.Event {
+func toEvent(e reference.Event) *event.Event {
 	return &event.Event{
-		ProjectID: []byte(e.project), PublishDomain: []byte(e.domain), App: []byte(e.app),
-		Stream: []byte(e.stream), RecordFormat: []byte(e.format), Type: e.typ, Time: e.time,
+		ProjectID: []byte(e.Project), PublishDomain: []byte(e.Domain), App: []byte(e.App),
+		Stream: []byte(e.Stream), RecordFormat: []byte(e.Format), Type: e.Type, Time: e.Time,
 	}
 }
 
@@ -61,11 +62,11 @@ type genOptions struct {
 // genEvents returns a random event set in event-time order: sessions across hour and day
 // boundaries, open sessions, unmatched stops, zero-length sessions, restarts in one minute,
 // several formats, domains sharing stream names, and noise events.
-func genEvents(r *rand.Rand, o genOptions) []refEvent {
+func genEvents(r *rand.Rand, o genOptions) []reference.Event {
 	projects := []string{"p1", "p2", "tenant_3"}[:1+r.IntN(3)]
 	domains := []string{"push.a.com", "push.b.com", "live.c.net"}
 	formats := []string{"", "HLS", "FLV", "MP4"}
-	var evs []refEvent
+	var evs []reference.Event
 	at := func(t int64) int64 {
 		switch r.IntN(8) {
 		case 0:
@@ -76,12 +77,12 @@ func genEvents(r *rand.Rand, o genOptions) []refEvent {
 		return t
 	}
 	for range o.sessions {
-		k := refEvent{
-			project: projects[r.IntN(len(projects))],
-			domain:  domains[r.IntN(1+r.IntN(len(domains)))],
-			app:     []string{"live", "app2"}[r.IntN(2)],
-			stream:  fmt.Sprintf("s%d", r.IntN(6)),
-			format:  formats[r.IntN(len(formats))],
+		k := reference.Event{
+			Project: projects[r.IntN(len(projects))],
+			Domain:  domains[r.IntN(1+r.IntN(len(domains)))],
+			App:     []string{"live", "app2"}[r.IntN(2)],
+			Stream:  fmt.Sprintf("s%d", r.IntN(6)),
+			Format:  formats[r.IntN(len(formats))],
 		}
 		start := base + at(r.Int64N(int64(o.span)))
 		var dur int64
@@ -119,23 +120,23 @@ func genEvents(r *rand.Rand, o genOptions) []refEvent {
 	return evs
 }
 
-func with(k refEvent, typ event.Type, t int64) refEvent {
-	k.typ, k.time = typ, t
+func with(k reference.Event, typ event.Type, t int64) reference.Event {
+	k.Type, k.Time = typ, t
 	return k
 }
 
 // arrival is an event with the wall-clock time it reaches the engine.
 type arrival struct {
-	refEvent
+	reference.Event
 	at int64
 }
 
 // deliver orders events by a random delay after their time: out of order, but never more than
 // maxDelay late.
-func deliver(r *rand.Rand, evs []refEvent, maxDelay time.Duration) []arrival {
+func deliver(r *rand.Rand, evs []reference.Event, maxDelay time.Duration) []arrival {
 	out := make([]arrival, len(evs))
 	for i, e := range evs {
-		out[i] = arrival{e, e.time + r.Int64N(int64(maxDelay)+1)}
+		out[i] = arrival{e, e.Time + r.Int64N(int64(maxDelay)+1)}
 	}
 	slices.SortStableFunc(out, func(a, b arrival) int {
 		switch {
@@ -147,7 +148,7 @@ func deliver(r *rand.Rand, evs []refEvent, maxDelay time.Duration) []arrival {
 		return 0
 	})
 	for i := range out {
-		out[i].off = int64(i)
+		out[i].Off = int64(i)
 	}
 	return out
 }
@@ -157,23 +158,23 @@ func deliver(r *rand.Rand, evs []refEvent, maxDelay time.Duration) []arrival {
 // accepted and the engine at the end. It checks that the engine rejects exactly the events
 // behind its watermark by more than the horizon. With restarts set, the engine is replaced at
 // random flushes by one restored from its snapshot, as after a crash and a checkpoint restore.
-func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, extend, restarts bool, c *collector) ([]refEvent, *Engine) {
+func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, extend, restarts bool, c *collector) ([]reference.Event, *Engine) {
 	t.Helper()
-	var accepted []refEvent
+	var accepted []reference.Event
 	maxTime, seen := int64(0), false
 	cfg := e.cfg
 	for _, a := range arr {
 		*clock = max(*clock, a.at)
-		err := e.Apply(toEvent(a.refEvent), a.off)
-		tooLate := seen && a.time < maxTime-int64(cfg.Lateness)-int64(cfg.CorrectionHorizon)
+		err := e.Apply(toEvent(a.Event), a.Off)
+		tooLate := seen && a.Time < maxTime-int64(cfg.Lateness)-int64(cfg.CorrectionHorizon)
 		if tooLate {
 			var ee *event.Error
 			require.True(t, errors.As(err, &ee), "event %+v should be too late", a)
 			require.Equal(t, event.ReasonTooLate, ee.Reason)
 		} else {
 			require.NoError(t, err)
-			accepted = append(accepted, a.refEvent)
-			maxTime, seen = max(maxTime, a.time), true
+			accepted = append(accepted, a.Event)
+			maxTime, seen = max(maxTime, a.Time), true
 		}
 		if r.IntN(8) == 0 {
 			e.Flush(extend && r.IntN(2) == 0, c.emit)
@@ -197,15 +198,15 @@ func restore(t *testing.T, e *Engine) *Engine {
 }
 
 // requireMatches checks every hour that has published minutes against the reference model.
-func requireMatches(t *testing.T, e *Engine, accepted []refEvent, c *collector) {
+func requireMatches(t *testing.T, e *Engine, accepted []reference.Event, c *collector) {
 	t.Helper()
 	f, ok := e.Frontier()
 	if !ok {
 		return
 	}
 	frontier := f.Unix() / 60
-	want := referenceHours(accepted, frontier)
-	keys := map[seriesHour]bool{}
+	want := reference.Hours(accepted, frontier)
+	keys := map[reference.SeriesHour]bool{}
 	for k := range want {
 		keys[k] = true
 	}
@@ -213,7 +214,7 @@ func requireMatches(t *testing.T, e *Engine, accepted []refEvent, c *collector) 
 		keys[k] = true
 	}
 	for k := range keys {
-		require.Equal(t, want[k], c.peak(k), "hour %s of %q/%q", time.Unix(k.hour, 0).UTC(), k.project, k.domain)
+		require.Equal(t, want[k], c.peak(k), "hour %s of %q/%q", time.Unix(k.Hour, 0).UTC(), k.Project, k.Domain)
 	}
 }
 

@@ -1,0 +1,85 @@
+// Command ingest is the stream processor: it consumes recording events from Kafka and publishes
+// hourly peaks of concurrent recordings (see README.md and docs/operations.md).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/recordusage/recordusage/ingest"
+	"github.com/recordusage/recordusage/internal/cli"
+	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/ops"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := ingest.DefaultConfig()
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	brokers := fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated; empty runs an in-memory broker on "+embeddedAddr+" (trial use only)")
+	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "input topic of recording events")
+	fs.StringVar(&cfg.Group, "group", cfg.Group, "consumer group")
+	fs.StringVar(&cfg.ResultsTopic, "results-topic", cfg.ResultsTopic, "compacted topic of hourly results")
+	fs.StringVar(&cfg.CheckpointTopic, "checkpoint-topic", cfg.CheckpointTopic, "compacted topic of engine checkpoints")
+	fs.StringVar(&cfg.DLQTopic, "dlq-topic", cfg.DLQTopic, "dead-letter topic for rejected messages")
+	fs.IntVar(&cfg.Partitions, "partitions", cfg.Partitions, "partitions of the input, checkpoint and dead-letter topics when they are created")
+	fs.IntVar(&cfg.ResultsPartitions, "results-partitions", cfg.ResultsPartitions, "partitions of the results topic when it is created")
+	fs.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replication factor of created topics")
+	fs.DurationVar(&cfg.DLQRetention, "dlq-retention", cfg.DLQRetention, "retention of the dead-letter topic when it is created")
+	fs.DurationVar(&cfg.Engine.Lateness, "lateness", cfg.Engine.Lateness, "allowed lateness: the watermark is the largest event time minus this")
+	fs.DurationVar(&cfg.Engine.CorrectionHorizon, "correction-horizon", cfg.Engine.CorrectionHorizon, "how far behind the watermark events are still applied")
+	fs.DurationVar(&cfg.Engine.MaxClockSkew, "max-clock-skew", cfg.Engine.MaxClockSkew, "how far ahead of the wall clock an event time may be")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "how often results are published")
+	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", cfg.CheckpointInterval, "how often each partition is checkpointed and committed")
+	httpAddr := fs.String("http", "127.0.0.1:9100", "address of /metrics, /healthz and /readyz")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := cli.ParseWithEnv(fs, args); err != nil {
+		return err
+	}
+	log, err := ops.Logger(*logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	cfg.Brokers = cli.Split(*brokers)
+	if len(cfg.Brokers) == 0 {
+		emb, err := kafkax.StartEmbedded(embeddedAddr)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		log.Warn("no --brokers: running an in-memory Kafka broker for trial use; all data is lost when ingest stops",
+			"addr", emb.Addr)
+		cfg.Brokers = []string{emb.Addr}
+	}
+	reg := ops.NewRegistry()
+	svc, err := ingest.New(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	httpDone, err := ops.Serve(ctx, *httpAddr, ops.Mux(reg, svc.Ready), log)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = svc.Run(ctx)
+	log.Info("ingest stopped", "uptime", time.Since(start).Round(time.Second).String(), "err", err)
+	stop()
+	<-httpDone
+	return err
+}
+
+const embeddedAddr = "127.0.0.1:9092"

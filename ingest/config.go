@@ -1,0 +1,64 @@
+// Package ingest is the stream processor of CONTRACT.md §7: it consumes record-events in the
+// consumer group record-usage, runs one engine per assigned partition, publishes hourly results
+// to a compacted topic, dead-letters bad messages, and checkpoints each partition's engine to a
+// compacted topic before committing its offsets.
+//
+// See docs/architecture.md for the data flow and the offset-commit rule.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/recordusage/recordusage/engine"
+)
+
+// Config configures a Service. Start from DefaultConfig.
+type Config struct {
+	Brokers         []string
+	Topic           string // input events (default record-events)
+	Group           string // consumer group (default record-usage)
+	ResultsTopic    string // compacted hourly results (default record-usage-hourly)
+	CheckpointTopic string // compacted engine checkpoints (default record-usage-checkpoints)
+	DLQTopic        string // dead letters (default record-events-dlq)
+
+	// Topics are created with these when missing.
+	Partitions        int           // of the input and checkpoint topics (default 6)
+	ResultsPartitions int           // of the results topic (default 3)
+	ReplicationFactor int           // of every topic (default 1)
+	DLQRetention      time.Duration // of the dead-letter topic (default 7 days)
+
+	Engine             engine.Config
+	FlushInterval      time.Duration // how often results are published (default 200ms)
+	CheckpointInterval time.Duration // how often each partition is checkpointed (default 10s)
+
+	Now func() time.Time // wall clock; time.Now when nil
+}
+
+// DefaultConfig returns the defaults of CONTRACT.md §7–§8.
+func DefaultConfig() Config {
+	return Config{
+		Topic: "record-events", Group: "record-usage", ResultsTopic: "record-usage-hourly",
+		CheckpointTopic: "record-usage-checkpoints", DLQTopic: "record-events-dlq",
+		Partitions: 6, ResultsPartitions: 3, ReplicationFactor: 1, DLQRetention: 7 * 24 * time.Hour,
+		Engine: engine.DefaultConfig(), FlushInterval: 200 * time.Millisecond, CheckpointInterval: 10 * time.Second,
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Brokers) == 0:
+		return errors.New("ingest: no brokers")
+	case c.Topic == "" || c.Group == "" || c.ResultsTopic == "" || c.CheckpointTopic == "" || c.DLQTopic == "":
+		return errors.New("ingest: a topic or group name is empty")
+	case c.Partitions < 1 || c.ResultsPartitions < 1 || c.ReplicationFactor < 1:
+		return fmt.Errorf("ingest: partitions (%d, %d) and replication factor (%d) must be at least 1",
+			c.Partitions, c.ResultsPartitions, c.ReplicationFactor)
+	case c.FlushInterval <= 0 || c.CheckpointInterval < c.FlushInterval:
+		return fmt.Errorf("ingest: flush interval %v must be positive and at most the checkpoint interval %v",
+			c.FlushInterval, c.CheckpointInterval)
+	}
+	return c.Engine.Validate()
+}

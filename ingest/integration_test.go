@@ -1,0 +1,205 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/internal/cli"
+	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/reference"
+	"github.com/recordusage/recordusage/internal/workload"
+	"github.com/recordusage/recordusage/results"
+	"github.com/recordusage/recordusage/window"
+)
+
+// testBrokers returns the real broker of RECORD_TEST_BROKERS (CI starts one with
+// scripts/kafka/kafka.sh), or starts the embedded in-memory broker for a fast local run.
+func testBrokers(t *testing.T) (brokers []string, real bool) {
+	if b := cli.Split(os.Getenv("RECORD_TEST_BROKERS")); len(b) > 0 {
+		return b, true
+	}
+	emb, err := kafkax.StartEmbedded("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(emb.Close)
+	return []string{emb.Addr}, false
+}
+
+// testConfig returns a config whose topics and group are unique to this test run.
+func testConfig(brokers []string, now time.Time) Config {
+	id := strconv.FormatUint(rand.Uint64()%1e9, 10)
+	cfg := DefaultConfig()
+	cfg.Brokers = brokers
+	cfg.Topic, cfg.Group = "events-"+id, "group-"+id
+	cfg.ResultsTopic, cfg.CheckpointTopic, cfg.DLQTopic = "hourly-"+id, "checkpoints-"+id, "dlq-"+id
+	cfg.Partitions = 6
+	cfg.FlushInterval, cfg.CheckpointInterval = 100*time.Millisecond, time.Second
+	cfg.Now = func() time.Time { return now }
+	return cfg
+}
+
+func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
+	defer kafkax.CloseWriter(w)
+	batch := make([]kafka.Message, 0, 5000)
+	for i, m := range msgs {
+		batch = append(batch, kafka.Message{Key: m.Key, Value: m.Value})
+		if len(batch) == cap(batch) || i == len(msgs)-1 {
+			require.NoError(t, w.WriteMessages(ctx, batch...))
+			batch = batch[:0]
+		}
+	}
+}
+
+// readResults materializes the results topic: the latest value of every key.
+func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.SeriesHour]window.Peak {
+	t.Helper()
+	n, err := kafkax.WaitPartitions(ctx, cfg.Brokers, cfg.ResultsTopic)
+	require.NoError(t, err)
+	out := map[reference.SeriesHour]window.Peak{}
+	for p := range n {
+		require.NoError(t, kafkax.ReadAll(ctx, cfg.Brokers, cfg.ResultsTopic, p, func(m kafka.Message) error {
+			r, err := results.Decode(m.Key, m.Value)
+			if err != nil {
+				return err
+			}
+			d := r.Domain
+			if d == results.AllDomains {
+				d = ""
+			}
+			k := reference.Key(r.ProjectID, d, r.Hour.Unix())
+			if r.Count == 0 {
+				delete(out, k)
+			} else {
+				out[k] = window.Peak{Count: r.Count, Minute: uint8(r.Minute.Sub(r.Hour) / time.Minute)}
+			}
+			return nil
+		}))
+	}
+	return out
+}
+
+// countDLQ returns the distinct source offsets in the dead-letter topic.
+func countDLQ(t *testing.T, ctx context.Context, cfg Config) int {
+	t.Helper()
+	seen := map[string]bool{}
+	for p := range cfg.Partitions {
+		require.NoError(t, kafkax.ReadAll(ctx, cfg.Brokers, cfg.DLQTopic, p, func(m kafka.Message) error {
+			var src string
+			for _, h := range m.Headers {
+				if h.Key == "source-partition" || h.Key == "source-offset" {
+					src += h.Key + "=" + string(h.Value) + ";"
+				}
+			}
+			seen[src] = true
+			return nil
+		}))
+	}
+	return len(seen)
+}
+
+func expected(good []reference.Event) map[reference.SeriesHour]window.Peak {
+	want := reference.Hours(good, 1<<40) // every session is closed: the frontier does not matter
+	for k, v := range want {
+		if v.Count == 0 {
+			delete(want, k)
+		}
+	}
+	return want
+}
+
+// TestWorkloadMatchesReference produces a workload with out-of-order events, duplicates and
+// bad messages, runs ingest until it has caught up, and checks the compacted results against
+// the reference model hour by hour, and the dead letters.
+func TestWorkloadMatchesReference(t *testing.T) {
+	brokers, real := testBrokers(t)
+	n := 20_000
+	if real {
+		n = 100_000
+	}
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 1, Projects: 60, Events: n, Span: 10 * time.Hour,
+		End: end, MaxDelay: 30 * time.Minute, DupShare: 0.02, BadShare: 0.002})
+	bad := len(msgs) - len(good)
+	require.Positive(t, bad)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	reg := prometheus.NewRegistry()
+	svc, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(runCtx) }()
+	require.NoError(t, waitFor(ctx, func() bool {
+		_, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic)
+		return err == nil
+	}))
+	produce(t, ctx, cfg, msgs)
+
+	want := expected(good)
+	require.Greater(t, len(want), 1000, "a workload worth checking")
+	var got map[reference.SeriesHour]window.Peak
+	err = waitFor(ctx, func() bool {
+		got = readResults(t, ctx, cfg)
+		return len(got) == len(want) && fmt.Sprint(got) == fmt.Sprint(want)
+	})
+	if err != nil {
+		requireSameHours(t, want, got)
+	}
+	require.Equal(t, bad, countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
+	stop()
+	require.NoError(t, <-done)
+	require.Equal(t, float64(len(msgs)), counter(t, reg, "recordusage_events_total"),
+		"events in = applied + dead-lettered")
+}
+
+func requireSameHours(t *testing.T, want, got map[reference.SeriesHour]window.Peak) {
+	t.Helper()
+	for k, v := range want {
+		require.Equal(t, v, got[k], "hour %v", k)
+	}
+	for k, v := range got {
+		require.Equal(t, want[k], v, "hour %v", k)
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			sum := 0.0
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			return sum
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
+}
+
+// waitFor polls cond until it holds or ctx ends. Polling a broker's state has no event to wait
+// on, so this is the one place a test sleeps.
+func waitFor(ctx context.Context, cond func() bool) error {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/recordusage/recordusage/internal/kafkax"
+)
+
+// Service runs the consumer group. Membership uses kafka-go's ConsumerGroup generations rather
+// than a group Reader: a generation says exactly which partitions this instance owns and ends
+// (cancelling their contexts) before a rebalance completes, so the state of a revoked partition
+// is checkpointed and dropped, and an assigned one restored, at the right moment. A group Reader
+// hides assignments, so a stale engine could keep publishing for a partition another instance
+// now owns. Each partition is read with its own Reader (FetchMessage, never ReadMessage), and its
+// offsets are committed through the generation only after a checkpoint holds the state up to them.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+	m   *metrics
+
+	results, dlq, checkpoints *kafka.Writer
+	ckptPartitions            int
+	ready                     atomic.Bool
+	assigned                  atomic.Int64
+}
+
+// New returns a service; reg may be nil (no metrics).
+func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: log, m: newMetrics(reg)}, nil
+}
+
+// Ready reports whether the service has joined the group and restored its partitions.
+func (s *Service) Ready() bool { return s.ready.Load() }
+
+// Run creates missing topics, joins the group and processes partitions until ctx is done; then
+// it checkpoints and commits every partition it owns and returns.
+func (s *Service) Run(ctx context.Context) error {
+	c := s.cfg
+	compact := map[string]string{"cleanup.policy": "compact"}
+	if err := kafkax.EnsureTopics(ctx, c.Brokers,
+		kafkax.TopicSpec{Name: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor},
+		kafkax.TopicSpec{Name: c.ResultsTopic, Partitions: c.ResultsPartitions, ReplicationFactor: c.ReplicationFactor, Configs: compact},
+		kafkax.TopicSpec{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
+			Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": strconv.Itoa(2 << 20)}},
+		kafkax.TopicSpec{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
+			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10)}},
+	); err != nil {
+		return err
+	}
+	n, err := kafkax.WaitPartitions(ctx, c.Brokers, c.CheckpointTopic)
+	if err != nil {
+		return err
+	}
+	s.ckptPartitions = n
+	newWriter := func(topic string, b kafka.Balancer) *kafka.Writer {
+		return &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: topic, Balancer: b,
+			RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, BatchSize: 10_000,
+			BatchBytes: 4 << 20, MaxAttempts: 5, WriteBackoffMin: 50 * time.Millisecond}
+	}
+	s.results = newWriter(c.ResultsTopic, &kafka.Hash{})
+	s.dlq = newWriter(c.DLQTopic, &kafka.Hash{})
+	s.checkpoints = newWriter(c.CheckpointTopic, kafka.BalancerFunc(partitionOfKey))
+	defer kafkax.CloseWriter(s.results)
+	defer kafkax.CloseWriter(s.dlq)
+	defer kafkax.CloseWriter(s.checkpoints)
+
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: c.Group, Brokers: c.Brokers, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
+		SessionTimeout: 10 * time.Second, RebalanceTimeout: 30 * time.Second, HeartbeatInterval: time.Second,
+		JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: join group %s: %w", c.Group, err)
+	}
+	defer group.Close()
+	s.log.Info("joined consumer group", "group", c.Group, "topic", c.Topic, "brokers", c.Brokers)
+	for {
+		gen, err := group.Next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			s.log.Warn("consumer group generation failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		assigned := gen.Assignments[c.Topic]
+		s.log.Info("partitions assigned", "generation", gen.ID, "count", len(assigned))
+		s.m.partitions.Set(float64(len(assigned)))
+		s.assigned.Store(int64(len(assigned)))
+		var restored atomic.Int64
+		if len(assigned) == 0 {
+			s.ready.Store(true)
+		}
+		for _, a := range assigned {
+			p, off := a.ID, a.Offset
+			gen.Start(func(gctx context.Context) {
+				pl := &partitionLoop{s: s, gen: gen, partition: p, log: s.log.With("partition", p)}
+				pl.run(ctx, gctx, off, func() {
+					if restored.Add(1) == int64(len(assigned)) {
+						s.ready.Store(true)
+					}
+				})
+			})
+		}
+	}
+}
+
+// errStopped is returned inside a partition loop when the generation or the process ends.
+var errStopped = errors.New("ingest: partition stopped")

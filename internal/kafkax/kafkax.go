@@ -1,0 +1,172 @@
+// Package kafkax holds the Kafka plumbing shared by ingest and query: creating topics, reading a
+// partition up to its end, and the embedded in-process broker for trying the product out.
+package kafkax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TopicSpec describes a topic to create when it is missing.
+type TopicSpec struct {
+	Name              string
+	Partitions        int
+	ReplicationFactor int
+	Configs           map[string]string // e.g. cleanup.policy=compact, retention.ms=…
+}
+
+// EnsureTopics creates the topics that do not exist yet, through the cluster's controller.
+// Existing topics are left as they are (their partition counts are not changed).
+func EnsureTopics(ctx context.Context, brokers []string, specs ...TopicSpec) error {
+	conn, err := dial(ctx, brokers)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil {
+		return fmt.Errorf("kafkax: find the controller: %w", err)
+	}
+	cc, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp",
+		net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		return fmt.Errorf("kafkax: dial the controller %s:%d: %w", ctrl.Host, ctrl.Port, err)
+	}
+	defer cc.Close()
+	for _, s := range specs {
+		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: s.Partitions, ReplicationFactor: s.ReplicationFactor}
+		for k, v := range s.Configs {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+		}
+		if err := cc.CreateTopics(tc); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("kafkax: create topic %s (%d partitions, replication %d): %w",
+				s.Name, s.Partitions, s.ReplicationFactor, err)
+		}
+	}
+	// Wait until every topic has a leader for each partition, so that the first reads and
+	// writes do not fail.
+	for _, s := range specs {
+		if _, err := WaitPartitions(ctx, brokers, s.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitPartitions returns the number of partitions of a topic once each has a leader.
+func WaitPartitions(ctx context.Context, brokers []string, topic string) (int, error) {
+	for {
+		n, err := partitions(ctx, brokers, topic)
+		if err == nil && n > 0 {
+			return n, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("kafkax: topic %s has no leaders yet: %v (%w)", topic, err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func partitions(ctx context.Context, brokers []string, topic string) (int, error) {
+	conn, err := dial(ctx, brokers)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	ps, err := conn.ReadPartitions(topic)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		if p.Leader.Host == "" || p.Error != nil {
+			return 0, fmt.Errorf("partition %d has no leader", p.ID)
+		}
+	}
+	return len(ps), nil
+}
+
+func dial(ctx context.Context, brokers []string) (*kafka.Conn, error) {
+	var errs []error
+	for _, b := range brokers {
+		c, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp", b)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("kafkax: no broker of %v answers: %w", brokers, errors.Join(errs...))
+}
+
+// Offsets returns the first and the next (high watermark) offset of a partition.
+func Offsets(ctx context.Context, brokers []string, topic string, partition int) (first, next int64, err error) {
+	var errs []error
+	for _, b := range brokers {
+		conn, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialLeader(ctx, "tcp", b, topic, partition)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		first, next, err = conn.ReadOffsets()
+		conn.Close()
+		if err == nil {
+			return first, next, nil
+		}
+		errs = append(errs, err)
+	}
+	return 0, 0, fmt.Errorf("kafkax: offsets of %s/%d: %w", topic, partition, errors.Join(errs...))
+}
+
+// ReadAll calls fn for every message of a partition from its first offset up to the end it had
+// when ReadAll started.
+func ReadAll(ctx context.Context, brokers []string, topic string, partition int, fn func(kafka.Message) error) error {
+	first, end, err := Offsets(ctx, brokers, topic, partition)
+	if err != nil || first >= end {
+		return err
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: partition,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	defer CloseReader(r)
+	if err := r.SetOffset(first); err != nil {
+		return err
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("kafkax: read %s/%d: %w", topic, partition, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+		if m.Offset+1 >= end {
+			return nil
+		}
+	}
+}
+
+// CloseReader closes r without waiting more than five seconds: kafka-go's Close can hang when
+// the broker is gone.
+func CloseReader(r *kafka.Reader) {
+	done := make(chan struct{})
+	go func() { r.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// CloseWriter flushes and closes w, waiting at most five seconds.
+func CloseWriter(w *kafka.Writer) {
+	done := make(chan struct{})
+	go func() { w.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
