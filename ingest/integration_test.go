@@ -49,7 +49,7 @@ func testConfig(brokers []string, now time.Time) Config {
 
 func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Hash{},
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Hash{}, Transport: &kafka.Transport{},
 		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
 	defer kafkax.CloseWriter(w)
 	batch := make([]kafka.Message, 0, 5000)
@@ -142,10 +142,7 @@ func TestWorkloadMatchesReference(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(runCtx) }()
-	require.NoError(t, waitFor(ctx, func() bool {
-		_, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic)
-		return err == nil
-	}))
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
 	produce(t, ctx, cfg, msgs)
 
 	want := expected(good)

@@ -48,7 +48,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 	if err := pl.restore(pctx, committed); err != nil {
 		if pctx.Err() == nil {
 			// Starting empty would publish wrong results: stay stopped, visible in the lag metric.
-			pl.log.Error("cannot restore the partition's checkpoint; not consuming it", "err", err)
+			pl.log.Error("cannot restore the partition's checkpoint; not consuming it", "err", brief(err))
 			<-pctx.Done()
 		}
 		return
@@ -58,7 +58,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond})
 	defer kafkax.CloseReader(r)
 	if err := r.SetOffset(pl.next); err != nil {
-		pl.log.Error("cannot seek", "offset", pl.next, "err", err)
+		pl.log.Error("cannot seek", "offset", pl.next, "err", brief(err))
 		return
 	}
 	pl.log.Info("partition started", "offset", pl.next)
@@ -73,7 +73,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		case pctx.Err() != nil:
 			continue
 		case !errors.Is(err, context.DeadlineExceeded):
-			pl.log.Warn("fetch failed; retrying", "err", err)
+			pl.log.Warn("fetch failed; retrying", "err", brief(err))
 			continue
 		}
 		if time.Since(lastFlush) < s.cfg.FlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 {
@@ -81,7 +81,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		}
 		lastFlush = time.Now()
 		if err := pl.flush(pctx); err != nil {
-			pl.log.Warn("publishing failed; will retry", "err", err)
+			pl.log.Warn("publishing failed; will retry", "err", brief(err))
 			continue
 		}
 		if time.Since(pl.lastCkpt) >= s.cfg.CheckpointInterval {
@@ -95,7 +95,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer fcancel()
 	if err := pl.flush(fctx); err != nil {
-		pl.log.Warn("final publish failed; the next owner replays from the last checkpoint", "err", err)
+		pl.log.Warn("final publish failed; the next owner replays from the last checkpoint", "err", brief(err))
 		return
 	}
 	pl.checkpoint(fctx)
@@ -115,7 +115,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
 		if err == nil || ctx.Err() != nil {
 			break
 		}
-		pl.log.Warn("reading the checkpoint failed; retrying", "err", err)
+		pl.log.Warn("reading the checkpoint failed; retrying", "err", brief(err))
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
@@ -213,7 +213,7 @@ func (pl *partitionLoop) checkpoint(ctx context.Context) {
 	snap := pl.eng.AppendSnapshot(nil)
 	if err := pl.ckpt.save(ctx, snap, pl.next); err != nil {
 		s.m.checkpointErrs.Inc()
-		pl.log.Warn("checkpoint failed; offsets not committed", "err", err)
+		pl.log.Warn("checkpoint failed; offsets not committed", "err", brief(err))
 		return
 	}
 	pl.lastCkpt = time.Now()
@@ -221,6 +221,15 @@ func (pl *partitionLoop) checkpoint(ctx context.Context) {
 	if err := pl.gen.CommitOffsets(map[string]map[int]int64{s.cfg.Topic: {p: pl.next}}); err != nil {
 		// The checkpoint holds the offset: the next owner resumes from it whatever was committed.
 		s.m.checkpointErrs.Inc()
-		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", err)
+		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", brief(err))
 	}
+}
+
+// brief shortens an error for a log line: kafka-go joins one error per message of a failed batch.
+func brief(err error) string {
+	const limit = 300
+	if s := err.Error(); len(s) > limit {
+		return s[:limit] + "…"
+	}
+	return err.Error()
 }

@@ -63,15 +63,23 @@ func (s *Service) Run(ctx context.Context) error {
 		kafkax.TopicSpec{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
 			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10)}},
 	); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	n, err := kafkax.WaitPartitions(ctx, c.Brokers, c.CheckpointTopic)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	s.ckptPartitions = n
 	newWriter := func(topic string, b kafka.Balancer) *kafka.Writer {
-		return &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: topic, Balancer: b,
+		// Each writer has its own transport: kafka-go's shared default transport caches topic
+		// metadata, and a topic created a moment ago would look unknown for seconds.
+		return &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: topic, Balancer: b, Transport: &kafka.Transport{},
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, BatchSize: 10_000,
 			BatchBytes: 4 << 20, MaxAttempts: 5, WriteBackoffMin: 50 * time.Millisecond}
 	}
@@ -84,7 +92,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: c.Group, Brokers: c.Brokers, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
-		SessionTimeout: 10 * time.Second, RebalanceTimeout: 30 * time.Second, HeartbeatInterval: time.Second,
+		SessionTimeout:   6 * time.Second, // the broker minimum: a killed instance's partitions move quickly RebalanceTimeout: 30 * time.Second, HeartbeatInterval: time.Second,
 		JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
 	})
 	if err != nil {

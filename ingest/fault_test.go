@@ -1,0 +1,192 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/reference"
+	"github.com/recordusage/recordusage/internal/workload"
+	"github.com/recordusage/recordusage/window"
+)
+
+// faultWorkload is the workload of the fault tests: 60 projects, out-of-order, duplicates and a
+// few bad messages, ending ten minutes before end.
+func faultWorkload(real bool, end time.Time) ([]workload.Message, []reference.Event) {
+	n := 20_000
+	if real {
+		n = 100_000
+	}
+	return workload.Generate(workload.Options{Seed: 2, Projects: 60, Events: n, Span: 8 * time.Hour,
+		End: end, MaxDelay: 20 * time.Minute, DupShare: 0.02, BadShare: 0.002})
+}
+
+// waitResults polls the results topic until it equals the reference model, and fails with the
+// first differing hour otherwise.
+func waitResults(t *testing.T, ctx context.Context, cfg Config, good []reference.Event) {
+	t.Helper()
+	want := expected(good)
+	var got map[reference.SeriesHour]window.Peak
+	if err := waitFor(ctx, func() bool {
+		got = readResults(t, ctx, cfg)
+		return fmt.Sprint(got) == fmt.Sprint(want)
+	}); err != nil {
+		requireSameHours(t, want, got)
+	}
+}
+
+// startService runs a service in-process until the returned stop is called (a clean shutdown).
+func startService(t *testing.T, ctx context.Context, cfg Config, name string) (stop func()) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("instance", name)
+	svc, err := New(cfg, log, prometheus.NewRegistry())
+	require.NoError(t, err)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	return func() {
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+// TestCrashRecovery kills the ingest process with SIGKILL at random points, at least three times,
+// restarts it each time, and checks that the final results equal the reference model, as an
+// uninterrupted run's do (TestWorkloadMatchesReference).
+func TestCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the ingest binary")
+	}
+	brokers, real := testBrokers(t)
+	bin := filepath.Join(t.TempDir(), "ingest")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/ingest")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	// The binary uses the real wall clock: the workload ends ten minutes ago.
+	end := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
+	msgs, good := faultWorkload(real, end)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end)
+	args := []string{"--brokers", strings.Join(brokers, ","), "--topic", cfg.Topic, "--group", cfg.Group,
+		"--results-topic", cfg.ResultsTopic, "--checkpoint-topic", cfg.CheckpointTopic, "--dlq-topic", cfg.DLQTopic,
+		"--partitions", "6", "--flush-interval", "50ms", "--checkpoint-interval", "300ms", "--http", "127.0.0.1:0",
+		"--log-level", "warn"}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	cmd := start()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	half := len(msgs) / 2
+	produce(t, ctx, cfg, msgs[:half])
+	r := rand.New(rand.NewPCG(3, 3))
+	for kill := range 4 {
+		if kill == 2 {
+			produce(t, ctx, cfg, msgs[half:])
+		}
+		time.Sleep(time.Duration(300+r.IntN(1500)) * time.Millisecond) // a random point of the run, not synchronisation
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+		t.Logf("killed ingest (kill %d); restarting", kill+1)
+		cmd = start()
+	}
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "SIGTERM: checkpoint, commit and a clean exit")
+}
+
+// TestRebalance runs two instances in one group on six partitions, stops one mid-stream, later
+// starts another, and checks the final results.
+func TestRebalance(t *testing.T) {
+	brokers, real := testBrokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := faultWorkload(real, end)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	stopA := startService(t, ctx, cfg, "a")
+	stopB := startService(t, ctx, cfg, "b")
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	third := len(msgs) / 3
+	produce(t, ctx, cfg, msgs[:third])
+	stopB() // its partitions move to a
+	produce(t, ctx, cfg, msgs[third:2*third])
+	stopC := startService(t, ctx, cfg, "c") // some partitions move to c
+	produce(t, ctx, cfg, msgs[2*third:])
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg))
+	stopA()
+	stopC()
+}
+
+// TestProducerPause sends half of the workload, lets ingest catch up and idle while the wall
+// clock runs three hours on (open recordings are extended to it), then sends the rest, hours
+// older than the wall clock: nothing is dead-lettered as late and the results are exact.
+func TestProducerPause(t *testing.T) {
+	brokers, real := testBrokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := faultWorkload(real, end)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	half := len(msgs) / 2
+	var clock atomic.Int64
+	clock.Store(end.Add(time.Minute).UnixNano())
+	cfg := testConfig(brokers, end)
+	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	stop := startService(t, ctx, cfg, "paused")
+	defer stop()
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	produce(t, ctx, cfg, msgs[:half])
+	// Caught up and idle: the last hours of the first half are published with their open
+	// recordings extended to the wall clock.
+	require.NoError(t, waitFor(ctx, func() bool { return len(readResults(t, ctx, cfg)) > 0 }))
+	clock.Add(int64(3 * time.Hour))
+	produce(t, ctx, cfg, msgs[half:])
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg), "only the bad messages: nothing is too late")
+}
+
+// TestBrokerRestart restarts the real broker mid-stream (scripts/kafka/kafka.sh restart, with the
+// data dir of the broker CI started): ingest recovers by itself and the results are exact.
+func TestBrokerRestart(t *testing.T) {
+	brokers, real := testBrokers(t)
+	script := os.Getenv("RECORD_TEST_KAFKA_SCRIPT")
+	if !real || script == "" {
+		t.Skip("needs the real broker and RECORD_TEST_KAFKA_SCRIPT (set by .ci/run)")
+	}
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := faultWorkload(real, end)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	stop := startService(t, ctx, cfg, "survivor")
+	defer stop()
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	half := len(msgs) / 2
+	produce(t, ctx, cfg, msgs[:half])
+	restart := exec.CommandContext(ctx, "bash", script, "restart")
+	restart.Stdout, restart.Stderr = os.Stderr, os.Stderr
+	require.NoError(t, restart.Run())
+	produce(t, ctx, cfg, msgs[half:])
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg))
+}
