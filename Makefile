@@ -1,11 +1,22 @@
 # The project's commands. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: test check vet fmt bench fuzz
+.PHONY: test check vet fmt bench fuzz sdktest schemathesis
 
-## test: formatting, vet, and every test with the race detector
+## test: formatting, vet, every test with the race detector, and the official-SDK test.
+## Integration tests use the Kafka broker of RECORD_TEST_BROKERS when set (see .ci/run),
+## else the embedded in-memory broker.
 test: check
 	$(GO) test -race -count=1 ./...
+	$(MAKE) sdktest
+
+## sdktest: the official Huawei Cloud SDK against our query API (a nested module)
+sdktest:
+	cd sdktest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+## schemathesis: fuzz the running query service from docs/openapi.yaml (needs Python 3)
+schemathesis:
+	bash scripts/schemathesis.sh
 
 ## check: gofmt and go vet, without running tests
 check:
@@ -18,6 +29,10 @@ bench:
 	$(GO) test -run='^$$' -bench=Apply -benchtime=3000000x ./engine/
 	$(GO) test -run='^$$' -bench='MinuteTick' ./engine/
 	$(GO) test -run='^$$' -bench='MemoryPerOpenRecording' -benchtime=1x ./engine/
+	$(GO) test -run='^$$' -bench='Handler|StorePeaks' -benchmem ./query/
+	$(GO) test -run='^$$' -bench=LoopbackHTTP -benchtime=200000x ./query/
+	@if [ -n "$$RECORD_TEST_BROKERS" ]; then $(GO) test -run='^$$' -bench=IngestThroughput -benchtime=1000000x ./bench/; \
+	else echo "set RECORD_TEST_BROKERS (scripts/kafka/kafka.sh start) for the end-to-end ingest benchmark"; fi
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
@@ -25,3 +40,6 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./event/
 	$(GO) test -run='^$$' -fuzz=FuzzParseTime -fuzztime=$(FUZZTIME) ./event/
 	$(GO) test -run='^$$' -fuzz=FuzzRestore -fuzztime=$(FUZZTIME) ./engine/
+	$(GO) test -run='^$$' -fuzz=FuzzParseAuthorization -fuzztime=$(FUZZTIME) ./api/
+	$(GO) test -run='^$$' -fuzz=FuzzParseQuery -fuzztime=$(FUZZTIME) ./api/
+	$(GO) test -run='^$$' -fuzz=FuzzHandler -fuzztime=$(FUZZTIME) ./api/

@@ -4,9 +4,22 @@
 //	GET /v2/{project_id}/stats/record?publish_domain=&start_time=&end_time=
 //
 // which returns the per-hour peak of concurrent recordings. The package provides two
-// self-contained pieces that the server wiring combines: request-parameter validation
-// (ParseQuery, contract §5) and authentication (Authenticator, contract §6), plus the error
-// codes and error body shared by the whole API.
+// self-contained pieces, request-parameter validation (ParseQuery, contract §5) and
+// authentication (Authenticator, contract §6), the error codes and error body shared by the
+// whole API, and the HTTP Server that combines them over a PeakSource (query.Store).
+//
+// # Server
+//
+// Server routes by exact path. Every response gets a fresh X-Request-Id (128 random bits in
+// hex) and is counted in recordusage_query_http_requests_total{code} and
+// recordusage_query_http_request_duration_seconds; a panic becomes a 500 whose body reveals
+// nothing (the log has the detail under the request id). ListRecordData checks, in order: path
+// (404), method (405, only GET), project id (400), authentication (401), parameters (400),
+// readiness (503 with Retry-After, error code CodeInternal since the contract gives none).
+// Authentication precedes parameters so that unauthenticated callers learn nothing. One
+// function, errorResponse, maps every error to its status and body. The 200 body is encoded by
+// hand into a pooled buffer, one point per hour, the date formatted once per day.
+// The OpenAPI document is embedded from openapi.yaml and served at /openapi.yaml.
 //
 // # Parameters
 //

@@ -86,6 +86,8 @@ func (s *Service) Run(ctx context.Context) error {
 	s.results = newWriter(c.ResultsTopic, &kafka.Hash{})
 	s.dlq = newWriter(c.DLQTopic, &kafka.Hash{})
 	s.checkpoints = newWriter(c.CheckpointTopic, kafka.BalancerFunc(partitionOfKey))
+	// The broker limits the size of a record batch, not of a message: one chunk per batch.
+	s.checkpoints.BatchBytes = chunkSize + 64<<10
 	defer kafkax.CloseWriter(s.results)
 	defer kafkax.CloseWriter(s.dlq)
 	defer kafkax.CloseWriter(s.checkpoints)

@@ -1,0 +1,45 @@
+package ingest
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/internal/kafkax"
+)
+
+// TestCheckpointRoundTrip writes checkpoints of several sizes (one chunk, many chunks, then a
+// smaller one over a bigger one) to a real topic and reads each back exactly.
+func TestCheckpointRoundTrip(t *testing.T) {
+	brokers, _ := testBrokers(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, time.Now())
+	require.NoError(t, kafkax.EnsureTopics(ctx, brokers, kafkax.TopicSpec{Name: cfg.CheckpointTopic, Partitions: 2,
+		ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": "2097152"}}))
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: cfg.CheckpointTopic, Balancer: kafka.BalancerFunc(partitionOfKey),
+		Transport: &kafka.Transport{}, RequiredAcks: kafka.RequireAll, BatchBytes: chunkSize + 64<<10, BatchTimeout: time.Millisecond}
+	defer kafkax.CloseWriter(w)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i, size := range []int{10, 3*chunkSize + 17, chunkSize, 0, 5 * chunkSize} {
+		snap := make([]byte, size)
+		for j := range snap {
+			snap[j] = byte(r.Uint32())
+		}
+		writer := &checkpointer{brokers: brokers, topic: cfg.CheckpointTopic, input: "in", partition: 3, writer: w}
+		_, _, _, err := writer.load(ctx, 2) // learn the slots, as a partition loop does
+		require.NoError(t, err)
+		require.NoError(t, writer.save(ctx, snap, int64(100+i)))
+
+		reader := &checkpointer{brokers: brokers, topic: cfg.CheckpointTopic, input: "in", partition: 3}
+		got, next, ok, err := reader.load(ctx, 2)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(100+i), next)
+		require.Equal(t, snap, got, "checkpoint %d (%d bytes)", i, size)
+	}
+}
