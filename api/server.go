@@ -59,6 +59,9 @@ type ServerConfig struct {
 	RetryAfter time.Duration
 	// Ops, when non-nil, serves /metrics, /healthz and /readyz (for example ops.Mux).
 	Ops http.Handler
+	// Pages, when non-nil, serves the operator's web pages: "/", "/chart" and everything under
+	// "/chart/" (web.Handler). They get X-Request-Id and the request metrics like the API.
+	Pages http.Handler
 	// Log receives one line per 5xx and, at debug level, the reason of each refused request.
 	// Nil discards.
 	Log *slog.Logger
@@ -77,6 +80,7 @@ type Server struct {
 	now        func() time.Time
 	retryAfter string
 	ops        http.Handler
+	pages      http.Handler
 	log        *slog.Logger
 	m          *serverMetrics
 }
@@ -87,7 +91,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, errors.New("api: server needs an authenticator and a peak source")
 	}
 	s := &Server{auth: cfg.Auth, src: cfg.Source, ready: cfg.Ready, limits: cfg.Limits.withDefaults(),
-		now: cfg.Now, ops: cfg.Ops, log: cfg.Log}
+		now: cfg.Now, ops: cfg.Ops, pages: cfg.Pages, log: cfg.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -111,6 +115,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 const (
 	// PathOpenAPI serves the embedded OpenAPI document.
 	PathOpenAPI = "/openapi.yaml"
+	// PathChart is the prefix of the pages of ServerConfig.Pages.
+	PathChart = "/chart"
 )
 
 var opsPaths = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true}
@@ -165,6 +171,8 @@ func (s *Server) route(w *responseWriter, r *http.Request, id string) {
 		}
 	case s.ops != nil && opsPaths[path]:
 		s.ops.ServeHTTP(w, r)
+	case s.pages != nil && (path == "/" || path == PathChart || strings.HasPrefix(path, PathChart+"/")):
+		s.pages.ServeHTTP(w, r)
 	default:
 		s.writeError(w, r, id, ErrNotFound)
 	}

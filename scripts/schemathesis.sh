@@ -61,19 +61,27 @@ fi
 go build -o "$work/query" ./cmd/query
 go build -o "$work/ingest" ./cmd/ingest
 
-# 3. A broker with the results topic.
+# 3. A broker with the results topic: ingest creates the topics (on the given broker, or on its
+#    own in-memory one).
 brokers=${RECORD_TEST_BROKERS:-}
+ingest_http=127.0.0.1:$(free_port)
 if [ -z "$brokers" ]; then
 	if python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1",9092))==0)'; then :; else
 		log "127.0.0.1:9092 is busy: free it or set RECORD_TEST_BROKERS"
 		exit 1
 	fi
-	ingest_http=127.0.0.1:$(free_port)
 	log "starting ingest with its in-memory broker on 127.0.0.1:9092"
 	"$work/ingest" --http "$ingest_http" --log-level warn >"$work/ingest.log" 2>&1 &
-	pids+=($!)
 	brokers=127.0.0.1:9092
+else
+	log "starting ingest on $brokers (it creates the topics)"
+	"$work/ingest" --brokers "$brokers" --http "$ingest_http" --log-level warn >"$work/ingest.log" 2>&1 &
 fi
+pids+=($!)
+for _ in $(seq 1 600); do
+	if curl -fsS "http://$ingest_http/readyz" >/dev/null 2>&1; then break; fi
+	sleep 0.1
+done
 
 # 4. The query service, without authentication (schemathesis tests the API's shape).
 port=$(free_port)

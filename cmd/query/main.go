@@ -20,6 +20,7 @@ import (
 	"github.com/recordusage/recordusage/internal/cli"
 	"github.com/recordusage/recordusage/internal/ops"
 	"github.com/recordusage/recordusage/query"
+	"github.com/recordusage/recordusage/web"
 )
 
 func main() {
@@ -72,7 +73,7 @@ func run(args []string) error {
 		return err
 	}
 	srv, err := api.NewServer(api.ServerConfig{Auth: auth, Source: peaks, Ready: mt.Ready, Limits: limits,
-		Ops: ops.Mux(reg, mt.Ready), Log: log, Registerer: reg})
+		Ops: ops.Mux(reg, mt.Ready), Pages: web.Handler(), Log: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
