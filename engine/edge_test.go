@@ -166,6 +166,16 @@ func TestEdgeCases(t *testing.T) {
 		s.requireHour("p", "", "2026-11-25T09:00:00Z", 1, "2026-11-25T09:00:00Z")
 		s.requireHour("p", "", "2026-11-25T10:00:00Z", 1, "2026-11-25T10:00:00Z") // only s3 now
 	})
+	t.Run("a publish domain is case-insensitive", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T12:00:00Z")
+		s.send(start, "2026-11-25T08:10:00Z", "p", "Push.Example.COM", "s", "")
+		s.send(over, "2026-11-25T08:20:00Z", "p", "push.example.com", "s", "") // the same recording
+		s.send(start, "2026-11-25T09:10:00Z", "p", "push.example.com", "other", "")
+		s.flush(false)
+		s.requireHour("p", "push.example.com", "2026-11-25T08:00:00Z", 1, "2026-11-25T08:10:00Z")
+		s.requireHour("p", "Push.Example.COM", "2026-11-25T08:00:00Z", 0, "2026-11-25T08:00:00Z")
+		require.Equal(t, 2, s.e.Stats().Recordings, "s in either case is one recording, plus other")
+	})
 	t.Run("duplicates have no effect", func(t *testing.T) {
 		s := newScenario(t, "2026-11-25T12:00:00Z")
 		for range 3 {

@@ -64,6 +64,7 @@ type Engine struct {
 
 	// Scratch space reused by every Apply.
 	key      []byte
+	domain   []byte // the publish domain in lower case
 	old, new contribution
 }
 
@@ -302,10 +303,22 @@ func (e *Engine) applyChange(id, sid uint32) {
 	}
 }
 
-// intern returns the id of the event's recording, creating it if new.
+// intern returns the id of the event's recording, creating it if new. A publish domain is a
+// host name, and host names are case-insensitive (RFC 4343): "Push.Example.com" and
+// "push.example.com" are one domain, counted and published in lower case.
 func (e *Engine) intern(ev *event.Event) uint32 {
+	domain := ev.PublishDomain
+	if hasUpper(domain) {
+		e.domain = append(e.domain[:0], domain...)
+		for i, c := range e.domain {
+			if 'A' <= c && c <= 'Z' {
+				e.domain[i] = c + 'a' - 'A'
+			}
+		}
+		domain = e.domain
+	}
 	e.key = appendField(e.key[:0], ev.ProjectID)
-	e.key = appendField(e.key, ev.PublishDomain)
+	e.key = appendField(e.key, domain)
 	e.key = appendField(e.key, ev.App)
 	e.key = appendField(e.key, ev.Stream)
 	e.key = appendField(e.key, ev.RecordFormat)
@@ -313,8 +326,8 @@ func (e *Engine) intern(ev *event.Event) uint32 {
 		return id
 	}
 	rec := recording{since: noSession,
-		all: e.seriesFor(ev.ProjectID, ev.PublishDomain, true),
-		dom: e.seriesFor(ev.ProjectID, ev.PublishDomain, false)}
+		all: e.seriesFor(ev.ProjectID, domain, true),
+		dom: e.seriesFor(ev.ProjectID, domain, false)}
 	var id uint32
 	if n := len(e.freeIDs); n > 0 {
 		id = e.freeIDs[n-1]
@@ -394,3 +407,12 @@ func (e *Engine) compactArena() {
 }
 
 func fmtTime(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }
+
+func hasUpper(b []byte) bool {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
