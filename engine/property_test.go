@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -138,15 +139,7 @@ func deliver(r *rand.Rand, evs []reference.Event, maxDelay time.Duration) []arri
 	for i, e := range evs {
 		out[i] = arrival{e, e.Time + r.Int64N(int64(maxDelay)+1)}
 	}
-	slices.SortStableFunc(out, func(a, b arrival) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
 	for i := range out {
 		out[i].Off = int64(i)
 	}

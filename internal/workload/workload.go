@@ -6,6 +6,7 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -67,15 +68,7 @@ func Generate(o Options) ([]Message, []reference.Event) {
 		evs = append(evs, timed{reference.Event{Project: p, Domain: "marker." + p + ".example.com", App: "live",
 			Stream: "end", Type: event.RecordFileComplete, Time: end}, end + int64(time.Hour)})
 	}
-	slices.SortStableFunc(evs, func(a, b timed) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(evs, func(a, b timed) int { return cmp.Compare(a.at, b.at) })
 	var msgs []Message
 	var good []reference.Event
 	for _, t := range evs {
