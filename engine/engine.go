@@ -57,8 +57,9 @@ type Engine struct {
 	dirty     []uint32 // series with dirtyFrom <= frontier
 	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last release)
 
-	buckets    map[int64][]uint32 // minute → recordings with a history event in that minute
-	lastBucket int64              // minute of the bucket appended to last, to skip the map
+	buckets          map[int64]*[]uint32 // minute → recordings with a history event in that minute
+	lastBucketMinute int64               // minute of lastBucket
+	lastBucket       *[]uint32           // the bucket appended to last; nil when it may be released
 
 	stats Stats
 
@@ -81,7 +82,7 @@ func New(cfg Config, now func() time.Time) (*Engine, error) {
 		dict:      newDictionary(),
 		hists:     make([][]histEvent, 1),
 		seriesIDs: make(map[string]uint32),
-		buckets:   make(map[int64][]uint32),
+		buckets:   make(map[int64]*[]uint32),
 	}, nil
 }
 
@@ -206,7 +207,15 @@ func (e *Engine) start(t int64) {
 }
 
 func (e *Engine) addToBucket(m int64, id uint32) {
-	e.buckets[m] = append(e.buckets[m], id)
+	if e.lastBucket == nil || e.lastBucketMinute != m {
+		b := e.buckets[m]
+		if b == nil {
+			b = new([]uint32)
+			e.buckets[m] = b
+		}
+		e.lastBucketMinute, e.lastBucket = m, b // most events fall in the newest minute
+	}
+	*e.lastBucket = append(*e.lastBucket, id)
 }
 
 func (e *Engine) newHistory() uint32 {

@@ -78,6 +78,9 @@ func (e *Engine) finalize(finalTo int64, emit func(Result)) {
 				emit(s.result(hour, h.w.Peak(), true))
 			}
 			delete(s.hours, hour)
+			if s.lastHourState == h {
+				s.lastHourState = nil
+			}
 		}
 	}
 }
@@ -98,7 +101,10 @@ func (e *Engine) release(cut int64) {
 			continue
 		}
 		delete(e.buckets, m)
-		for _, id := range ids {
+		if ids == e.lastBucket {
+			e.lastBucket = nil
+		}
+		for _, id := range *ids {
 			r := &e.recs[id]
 			if r.key == keyNone || r.hist == 0 {
 				continue // dropped already, or folded through another bucket

@@ -51,6 +51,9 @@ type series struct {
 	dirtyFrom int64 // lowest minute whose count must be recomputed; math.MaxInt64 when clean
 	hours     map[int64]*hourState
 	pending   []int64 // hours whose peak may have changed since the last emission
+
+	lastHour      int64      // the hour of lastHourState
+	lastHourState *hourState // the hour set last; nil when it may be gone from hours
 }
 
 const clean = math.MaxInt64
@@ -63,8 +66,12 @@ func newSeries(key, project, domain string, all bool, first int64) *series {
 // search returns the index of the first live cell at or after minute m.
 func (s *series) search(m int64) int {
 	live := s.cells[s.head:]
-	if n := len(live); n == 0 || live[n-1].minute < m {
-		return len(s.cells) // the common case: a minute after every cell
+	n := len(live)
+	switch {
+	case n == 0 || live[n-1].minute < m:
+		return len(s.cells) // the common cases: the newest minute, or a minute after it
+	case live[n-1].minute == m:
+		return len(s.cells) - 1
 	}
 	return s.head + sort.Search(len(live), func(i int) bool { return live[i].minute >= m })
 }
@@ -118,13 +125,17 @@ func (s *series) recount(from, to int64) {
 // setCount stores C(m) in the window of its hour.
 func (s *series) setCount(m int64, count uint32) {
 	hour := floorDiv(m, 60)
-	h := s.hours[hour]
-	if h == nil {
-		if count == 0 {
-			return // an hour without activity needs no state: it reads as 0 at hh:00
+	h := s.lastHourState
+	if h == nil || s.lastHour != hour {
+		h = s.hours[hour]
+		if h == nil {
+			if count == 0 {
+				return // an hour without activity needs no state: it reads as 0 at hh:00
+			}
+			h = &hourState{}
+			s.hours[hour] = h
 		}
-		h = &hourState{}
-		s.hours[hour] = h
+		s.lastHour, s.lastHourState = hour, h // the minute tick sets the same hour 60 times
 	}
 	if _, changed := h.w.Set(int(m-hour*60), count); changed && !h.pending {
 		h.pending = true
