@@ -1,7 +1,12 @@
 # The project's commands. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: test check vet fmt bench fuzz sdktest schemathesis
+.PHONY: run test check vet fmt bench fuzz sdktest schemathesis screenshot
+
+## run: the whole pipeline on this machine (embedded Kafka, ingest, query, load generator)
+run:
+	bash scripts/run.sh
+
 
 ## test: formatting, vet, every test with the race detector, and the official-SDK test.
 ## Integration tests use the Kafka broker of RECORD_TEST_BROKERS when set (see .ci/run),
@@ -17,6 +22,10 @@ sdktest:
 ## schemathesis: fuzz the running query service from docs/openapi.yaml (needs Python 3)
 schemathesis:
 	bash scripts/schemathesis.sh
+
+## screenshot: regenerate docs/chart.png with headless Chromium
+screenshot:
+	RECORD_UPDATE_SCREENSHOT=1 $(GO) test -count=1 -run TestChromiumChart ./web/
 
 ## check: gofmt and go vet, without running tests
 check:

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,4 +200,34 @@ func waitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// TestManyDeadLetters sends a burst of bad messages, larger together than the broker's batch
+// limit: all are dead-lettered promptly and the good events after them still count.
+func TestManyDeadLetters(t *testing.T) {
+	brokers, _ := testBrokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 4, Projects: 10, Events: 2000, Span: 4 * time.Hour,
+		End: end, MaxDelay: time.Minute, BadShare: 0})
+	var burst []workload.Message
+	for i := range 30_000 {
+		p := fmt.Sprintf("project-%03d", i%10)
+		burst = append(burst, workload.Message{Key: []byte(p),
+			Value: []byte(`{"project_id":"` + p + `","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_PAUSED",` +
+				`"event_time":"2026-11-25T07:20:40Z","event_id":"` + strings.Repeat("x", 100) + `"}`)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	svc, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(runCtx) }()
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	produce(t, ctx, cfg, append(burst, msgs...))
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(burst), countDLQ(t, ctx, cfg))
+	stop()
+	require.NoError(t, <-done)
 }

@@ -80,9 +80,8 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 			continue
 		}
 		lastFlush = time.Now()
-		if err := pl.flush(pctx); err != nil {
-			pl.log.Warn("publishing failed; will retry", "err", brief(err))
-			continue
+		if !pl.flushRetrying(pctx) {
+			continue // stopping: the final flush below tries once more
 		}
 		if time.Since(pl.lastCkpt) >= s.cfg.CheckpointInterval {
 			pl.checkpoint(pctx)
@@ -201,6 +200,23 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		pl.dead = pl.dead[:0]
 	}
 	return nil
+}
+
+// flushRetrying flushes until it succeeds or ctx ends, waiting a second between attempts: while
+// results or dead letters cannot be published, reading more would only grow the queues.
+func (pl *partitionLoop) flushRetrying(ctx context.Context) bool {
+	for {
+		err := pl.flush(ctx)
+		if err == nil {
+			return true
+		}
+		pl.log.Warn("publishing failed; retrying", "err", brief(err))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // checkpoint saves the engine with the next offset, then commits that offset. Call it right

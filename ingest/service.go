@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -61,7 +60,8 @@ func (s *Service) Run(ctx context.Context) error {
 		kafkax.TopicSpec{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
 			Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": strconv.Itoa(2 << 20)}},
 		kafkax.TopicSpec{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
-			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10)}},
+			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10),
+				"max.message.bytes": strconv.Itoa(dlqMaxBytes)}},
 	); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting
@@ -83,8 +83,13 @@ func (s *Service) Run(ctx context.Context) error {
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, BatchSize: 10_000,
 			BatchBytes: 4 << 20, MaxAttempts: 5, WriteBackoffMin: 50 * time.Millisecond}
 	}
+	// The broker limits the size of a record batch (message.max.bytes, 1 MiB by default), so
+	// batches stay under it; a dead letter may be as big as the largest input message, for
+	// which the dead-letter topic is created with a larger limit.
 	s.results = newWriter(c.ResultsTopic, &kafka.Hash{})
+	s.results.BatchBytes = 1 << 20
 	s.dlq = newWriter(c.DLQTopic, &kafka.Hash{})
+	s.dlq.BatchBytes = dlqMaxBytes
 	s.checkpoints = newWriter(c.CheckpointTopic, kafka.BalancerFunc(partitionOfKey))
 	// The broker limits the size of a record batch, not of a message: one chunk per batch.
 	s.checkpoints.BatchBytes = chunkSize + 64<<10
@@ -138,5 +143,5 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// errStopped is returned inside a partition loop when the generation or the process ends.
-var errStopped = errors.New("ingest: partition stopped")
+// dlqMaxBytes bounds a batch of dead letters; the dead-letter topic accepts batches this big.
+const dlqMaxBytes = 8 << 20
