@@ -48,15 +48,21 @@ func waitResults(t *testing.T, ctx context.Context, cfg Config, good []reference
 	}
 }
 
-// startService runs a service in-process until the returned stop is called (a clean shutdown).
+// startService runs a service in-process until the returned stop is called (a clean shutdown),
+// and waits until the input topic exists.
 func startService(t *testing.T, ctx context.Context, cfg Config, name string) (stop func()) {
+	return startServiceWith(t, ctx, cfg, name, prometheus.NewRegistry())
+}
+
+func startServiceWith(t *testing.T, ctx context.Context, cfg Config, name string, reg *prometheus.Registry) (stop func()) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("instance", name)
-	svc, err := New(cfg, log, prometheus.NewRegistry())
+	svc, err := New(cfg, log, reg)
 	require.NoError(t, err)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(rctx) }()
+	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, cfg.Brokers, cfg.Topic); return err == nil }))
 	return func() {
 		cancel()
 		require.NoError(t, <-done)
@@ -133,7 +139,6 @@ func TestRebalance(t *testing.T) {
 	cfg := testConfig(brokers, end.Add(time.Minute))
 	stopA := startService(t, ctx, cfg, "a")
 	stopB := startService(t, ctx, cfg, "b")
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
 	third := len(msgs) / 3
 	produce(t, ctx, cfg, msgs[:third])
 	stopB() // its partitions move to a
@@ -162,7 +167,6 @@ func TestProducerPause(t *testing.T) {
 	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	stop := startService(t, ctx, cfg, "paused")
 	defer stop()
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
 	produce(t, ctx, cfg, msgs[:half])
 	// Caught up and idle: the last hours of the first half are published with their open
 	// recordings extended to the wall clock.
@@ -188,7 +192,6 @@ func TestBrokerRestart(t *testing.T) {
 	cfg := testConfig(brokers, end.Add(time.Minute))
 	stop := startService(t, ctx, cfg, "survivor")
 	defer stop()
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
 	half := len(msgs) / 2
 	produce(t, ctx, cfg, msgs[:half])
 	restart := exec.CommandContext(ctx, "bash", script, "restart")

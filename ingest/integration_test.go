@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -138,27 +137,13 @@ func TestWorkloadMatchesReference(t *testing.T) {
 	defer cancel()
 	cfg := testConfig(brokers, end.Add(time.Minute))
 	reg := prometheus.NewRegistry()
-	svc, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
-	require.NoError(t, err)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	stop := startServiceWith(t, ctx, cfg, "workload", reg)
 	produce(t, ctx, cfg, msgs)
 
-	want := expected(good)
-	require.Greater(t, len(want), 1000, "a workload worth checking")
-	var got map[reference.SeriesHour]window.Peak
-	err = waitFor(ctx, func() bool {
-		got = readResults(t, ctx, cfg)
-		return len(got) == len(want) && fmt.Sprint(got) == fmt.Sprint(want)
-	})
-	if err != nil {
-		requireSameHours(t, want, got)
-	}
+	require.Greater(t, len(expected(good)), 1000, "a workload worth checking")
+	waitResults(t, ctx, cfg, good)
 	require.Equal(t, bad, countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
 	stop()
-	require.NoError(t, <-done)
 	require.Equal(t, float64(len(msgs)), counter(t, reg, "recordusage_events_total"),
 		"events in = applied + dead-lettered")
 }
@@ -219,15 +204,9 @@ func TestManyDeadLetters(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cfg := testConfig(brokers, end.Add(time.Minute))
-	svc, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
-	require.NoError(t, err)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
+	stop := startService(t, ctx, cfg, "dead letters")
+	defer stop()
 	produce(t, ctx, cfg, append(burst, msgs...))
 	waitResults(t, ctx, cfg, good)
 	require.Equal(t, len(burst), countDLQ(t, ctx, cfg))
-	stop()
-	require.NoError(t, <-done)
 }

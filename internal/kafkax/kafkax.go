@@ -152,19 +152,14 @@ func ReadAll(ctx context.Context, brokers []string, topic string, partition int,
 
 // CloseReader closes r without waiting more than five seconds: kafka-go's Close can hang when
 // the broker is gone.
-func CloseReader(r *kafka.Reader) {
-	done := make(chan struct{})
-	go func() { r.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
-}
+func CloseReader(r *kafka.Reader) { closeWithin(r.Close) }
 
 // CloseWriter flushes and closes w, waiting at most five seconds.
-func CloseWriter(w *kafka.Writer) {
-	done := make(chan struct{})
-	go func() { w.Close(); close(done) }()
+func CloseWriter(w *kafka.Writer) { closeWithin(w.Close) }
+
+func closeWithin(close func() error) {
+	done := make(chan struct{}, 1) // buffered: a Close that returns after the timeout does not leak
+	go func() { close(); done <- struct{}{} }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
