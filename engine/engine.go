@@ -200,10 +200,16 @@ func (e *Engine) check(t int64) error {
 func (e *Engine) start(t int64) {
 	e.hasTime = true
 	e.maxTime = t
-	wm := e.watermark()
-	e.frontier = minuteOf(wm)
-	e.released = minuteOf(wm - int64(e.cfg.CorrectionHorizon))
-	e.finalTo = floorDiv(wm-int64(e.cfg.CorrectionHorizon)-1, nsPerHour)
+	e.frontier = minuteOf(e.watermark())
+	e.finalTo, e.released = e.horizonMarks()
+}
+
+// horizonMarks returns, for the current watermark, the first hour that is not final yet (the
+// watermark is not past its end plus the correction horizon) and the first minute that is not
+// released (no accepted event can be before it).
+func (e *Engine) horizonMarks() (finalTo, released int64) {
+	horizon := e.watermark() - int64(e.cfg.CorrectionHorizon)
+	return floorDiv(horizon-1, nsPerHour), minuteOf(horizon)
 }
 
 func (e *Engine) addToBucket(m int64, id uint32) {

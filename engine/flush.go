@@ -37,12 +37,12 @@ func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 		e.frontier = frontier
 	}
 
-	horizon := wm - int64(e.cfg.CorrectionHorizon)
-	if finalTo := floorDiv(horizon-1, nsPerHour); finalTo > e.finalTo {
+	finalTo, released := e.horizonMarks()
+	if finalTo > e.finalTo {
 		e.finalize(finalTo, emit)
 		e.finalTo = finalTo
 	}
-	if released := minuteOf(horizon); released > e.released {
+	if released > e.released {
 		e.release(released)
 		e.released = released
 	}
