@@ -62,11 +62,13 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		return
 	}
 	pl.log.Info("partition started", "offset", pl.next)
+	// One deadline per flush interval, shared by the fetches within it, rather than a context
+	// and a timer per message on the hot path.
 	lastFlush := time.Now()
+	window := newDeadline(pctx, lastFlush.Add(s.cfg.FlushInterval))
+	defer window.stop()
 	for pctx.Err() == nil {
-		fctx, fcancel := context.WithTimeout(pctx, s.cfg.FlushInterval)
-		m, err := r.FetchMessage(fctx)
-		fcancel()
+		m, err := r.FetchMessage(window.ctx)
 		switch {
 		case err == nil:
 			pl.handle(m)
@@ -80,6 +82,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 			continue
 		}
 		lastFlush = time.Now()
+		window.reset(pctx, lastFlush.Add(s.cfg.FlushInterval))
 		if !pl.flushRetrying(pctx) {
 			continue // stopping: the final flush below tries once more
 		}
@@ -91,13 +94,13 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 	}
 	// The generation or the process is ending: publish, checkpoint and commit what was applied,
 	// with a context of its own since pctx is done.
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-	defer fcancel()
-	if err := pl.flush(fctx); err != nil {
+	final, cancelFinal := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancelFinal()
+	if err := pl.flush(final); err != nil {
 		pl.log.Warn("final publish failed; the next owner replays from the last checkpoint", "err", brief(err))
 		return
 	}
-	pl.checkpoint(fctx)
+	pl.checkpoint(final)
 	pl.log.Info("partition stopped", "offset", pl.next)
 }
 
@@ -201,6 +204,27 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// deadline is a context that ends at a time and can be moved on, cancelling the old one.
+type deadline struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newDeadline(parent context.Context, at time.Time) *deadline {
+	d := &deadline{}
+	d.reset(parent, at)
+	return d
+}
+
+func (d *deadline) reset(parent context.Context, at time.Time) {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.ctx, d.cancel = context.WithDeadline(parent, at)
+}
+
+func (d *deadline) stop() { d.cancel() }
 
 // flushRetrying flushes until it succeeds or ctx ends, waiting a second between attempts: while
 // results or dead letters cannot be published, reading more would only grow the queues.
