@@ -106,6 +106,28 @@ func dial(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 
 // Offsets returns the first and the next (high watermark) offset of a partition.
 func Offsets(ctx context.Context, brokers []string, topic string, partition int) (first, next int64, err error) {
+	// A partition created a moment ago can answer "not leader" for a while after its metadata
+	// names a leader: retry errors that Kafka calls temporary, for up to five seconds.
+	for attempt := 0; ; attempt++ {
+		first, next, err = offsetsOnce(ctx, brokers, topic, partition)
+		if err == nil || attempt == 50 || !temporary(err) {
+			return first, next, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// temporary reports whether err holds a Kafka error code that Kafka says may go away by itself.
+func temporary(err error) bool {
+	var ke kafka.Error
+	return errors.As(err, &ke) && ke.Temporary()
+}
+
+func offsetsOnce(ctx context.Context, brokers []string, topic string, partition int) (first, next int64, err error) {
 	var errs []error
 	for _, b := range brokers {
 		conn, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialLeader(ctx, "tcp", b, topic, partition)
