@@ -33,6 +33,13 @@ type Config struct {
 	FlushInterval      time.Duration // how often results are published (default 200ms)
 	CheckpointInterval time.Duration // how often each partition is checkpointed (default 10s)
 
+	// Consumer-group membership. A killed instance's partitions move to the others once its
+	// session times out; members heartbeat well within the session, and a rebalance waits at most
+	// RebalanceTimeout for every member to rejoin (each flushes, checkpoints and commits first).
+	SessionTimeout    time.Duration // default 10s; the broker's group.min.session.timeout.ms is 6s
+	HeartbeatInterval time.Duration // default 3s; at most a third of SessionTimeout
+	RebalanceTimeout  time.Duration // default 30s
+
 	Now func() time.Time // wall clock; time.Now when nil
 }
 
@@ -43,6 +50,7 @@ func DefaultConfig() Config {
 		CheckpointTopic: "record-usage-checkpoints", DLQTopic: "record-events-dlq",
 		Partitions: 6, ResultsPartitions: 3, ReplicationFactor: 1, DLQRetention: 7 * 24 * time.Hour,
 		Engine: engine.DefaultConfig(), FlushInterval: 200 * time.Millisecond, CheckpointInterval: 10 * time.Second,
+		SessionTimeout: 10 * time.Second, HeartbeatInterval: 3 * time.Second, RebalanceTimeout: 30 * time.Second,
 	}
 }
 
@@ -59,6 +67,12 @@ func (c Config) Validate() error {
 	case c.FlushInterval <= 0 || c.CheckpointInterval < c.FlushInterval:
 		return fmt.Errorf("ingest: flush interval %v must be positive and at most the checkpoint interval %v",
 			c.FlushInterval, c.CheckpointInterval)
+	case c.SessionTimeout <= 0 || c.HeartbeatInterval <= 0 || c.RebalanceTimeout <= 0:
+		return fmt.Errorf("ingest: session timeout %v, heartbeat interval %v and rebalance timeout %v must be positive",
+			c.SessionTimeout, c.HeartbeatInterval, c.RebalanceTimeout)
+	case c.HeartbeatInterval*3 > c.SessionTimeout:
+		return fmt.Errorf("ingest: heartbeat interval %v is more than a third of the session timeout %v; "+
+			"a member would be expelled after one late heartbeat", c.HeartbeatInterval, c.SessionTimeout)
 	}
 	return c.Engine.Validate()
 }

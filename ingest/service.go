@@ -99,7 +99,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: c.Group, Brokers: c.Brokers, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
-		SessionTimeout:   6 * time.Second, // the broker minimum: a killed instance's partitions move quickly RebalanceTimeout: 30 * time.Second, HeartbeatInterval: time.Second,
+		SessionTimeout: c.SessionTimeout, HeartbeatInterval: c.HeartbeatInterval, RebalanceTimeout: c.RebalanceTimeout,
 		JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
 	})
 	if err != nil {

@@ -42,6 +42,9 @@ func run(args []string) error {
 	fs.DurationVar(&cfg.Engine.MaxClockSkew, "max-clock-skew", cfg.Engine.MaxClockSkew, "how far ahead of the wall clock an event time may be")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "how often results are published")
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", cfg.CheckpointInterval, "how often each partition is checkpointed and committed")
+	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", cfg.SessionTimeout, "consumer-group session: a member silent this long is expelled and its partitions move")
+	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", cfg.HeartbeatInterval, "consumer-group heartbeat; at most a third of --session-timeout")
+	fs.DurationVar(&cfg.RebalanceTimeout, "rebalance-timeout", cfg.RebalanceTimeout, "how long a rebalance waits for members to rejoin")
 	httpAddr := fs.String("http", "127.0.0.1:9100", "address of /metrics, /healthz and /readyz")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := cli.ParseWithEnv(fs, args); err != nil {
