@@ -10,8 +10,8 @@ import (
 // DefaultConfig.
 type Config struct {
 	// Lateness is subtracted from the largest event time seen to get the event watermark
-	// (default 2m). It is also how far behind the wall clock open recordings are extended while
-	// the partition is caught up.
+	// (default 2m). It does not delay live values: while the partition is caught up, minutes
+	// through the wall clock's current minute are published.
 	Lateness time.Duration
 	// CorrectionHorizon is how far behind the watermark an event may arrive and still be applied
 	// (default 2h). An hour is final once the watermark is past its end plus this horizon.

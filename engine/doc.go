@@ -27,11 +27,19 @@
 //
 // # Time
 //
-// The event watermark (largest event time − lateness) decides which minutes are published, which
-// events are too late (behind it by more than the correction horizon) and when memory is
-// released. While the partition is caught up, the frontier of published minutes also follows the
-// injected wall clock (− lateness), so open recordings keep counting without events. Late events
-// are applied to the history of their recording and the minutes they change are recounted.
+// The event watermark (largest event time − lateness) decides which events are too late (behind
+// it by more than the correction horizon), when an hour is final, when memory is released and,
+// while the partition reads a backlog, which minutes are published. While the partition is
+// caught up, the frontier of published minutes follows the injected wall clock through its
+// current minute, so a start shows at once and open recordings keep counting without events.
+// Late events are applied to the history of their recording and the minutes they change are
+// recounted.
+//
+// # Recovery
+//
+// After a crash, the results topic may hold values that the killed instance published after its
+// last checkpoint. BeginRecovery withholds every hour it may have published until Reconcile
+// publishes them all again (recovery.go, docs/reliability.md).
 //
 // # Ownership
 //

@@ -147,7 +147,35 @@ func TestEdgeCases(t *testing.T) {
 		s.requireHour("p", "", "2026-11-25T09:00:00Z", 1, "2026-11-25T09:00:00Z")
 		s.requireHour("p", "", "2026-11-25T10:00:00Z", 1, "2026-11-25T10:00:00Z")
 		f, _ := s.e.Frontier()
-		require.Equal(t, at(t, "2026-11-25T10:28:00Z"), f, "extended through the minute of wall clock − lateness")
+		require.Equal(t, at(t, "2026-11-25T10:30:00Z"), f, "extended through the wall clock's current minute")
+	})
+	t.Run("a start read while caught up is published in the current minute, and later events correct it", func(t *testing.T) {
+		s := newScenario(t, "2026-11-25T10:17:20Z")
+		s.send(start, "2026-11-25T09:00:00Z", "p", "d", "old", "") // earlier activity: a watermark
+		s.send(over, "2026-11-25T09:05:00Z", "p", "d", "old", "")
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 0, "2026-11-25T10:00:00Z")
+		s.send(start, "2026-11-25T10:17:05Z", "p", "d", "s", "")
+		s.flush(true) // the same wall-clock minute: the lateness does not delay it
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 1, "2026-11-25T10:17:00Z")
+		s.send(start, "2026-11-25T10:17:10Z", "p", "d", "s2", "")
+		s.flush(true)
+		s.requireHour("p", "d", "2026-11-25T10:00:00Z", 2, "2026-11-25T10:17:00Z")
+		// A minute later, open recordings still count, without events.
+		s.clock = at(t, "2026-11-25T10:18:01Z")
+		s.flush(true)
+		f, _ := s.e.Frontier()
+		require.Equal(t, at(t, "2026-11-25T10:18:00Z"), f)
+		// A late start (behind the published minutes, within the lateness) corrects them.
+		s.send(start, "2026-11-25T10:16:30Z", "p", "d", "s3", "")
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 3, "2026-11-25T10:17:00Z")
+		// Late stops: s leaves minute 18, and s3 lasted ten seconds, in minute 16 only.
+		s.send(over, "2026-11-25T10:17:30Z", "p", "d", "s", "")
+		s.send(over, "2026-11-25T10:16:40Z", "p", "d", "s3", "")
+		s.flush(true)
+		s.requireHour("p", "", "2026-11-25T10:00:00Z", 2, "2026-11-25T10:17:00Z")
+		require.Equal(t, uint64(5), s.e.Late(), "each event at or behind the published minute corrected it")
 	})
 	t.Run("after a pause a backlog of hours-old events corrects the extended minutes", func(t *testing.T) {
 		s := newScenario(t, "2026-11-25T08:00:00Z")

@@ -20,6 +20,9 @@ type Result struct {
 	Count     uint32 // peak concurrent recordings
 	Minute    int64  // earliest minute reaching Count, Unix seconds; Hour when Count is 0
 	Final     bool   // no event can change the value any more
+	// Tombstone says the hour has no value: its key is deleted from the results topic, which
+	// reads as 0 at hh:00. Only a recovery emits tombstones (see BeginRecovery).
+	Tombstone bool
 }
 
 // Stats counts what the engine did and how big its state is; read it with Engine.Stats.
@@ -44,6 +47,9 @@ type Engine struct {
 	frontier int64 // last published minute: counts exist for every minute up to it
 	released int64 // minutes before this one are released; no accepted event can touch them
 	finalTo  int64 // hours before this one are final and dropped
+
+	recovering bool  // hours up to withheldTo are withheld until Reconcile (see recovery.go)
+	withheldTo int64 // last withheld hour
 
 	dict     dictionary
 	recs     []recording // by id
@@ -404,7 +410,7 @@ func (e *Engine) dropRecording(id uint32) {
 	for _, sid := range [2]uint32{r.all, r.dom} {
 		s := e.series[sid]
 		s.refs--
-		if s.refs == 0 && !s.live {
+		if s.refs == 0 && !s.live && !e.recovering {
 			e.freeSeries(sid)
 		}
 	}

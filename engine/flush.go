@@ -6,9 +6,12 @@ const nsPerHour = 60 * nsPerMinute
 
 // Flush brings the published state up to date and calls emit for every hour whose value
 // changed since the last Flush, and for every hour that became final. caughtUp says whether the
-// partition has no unread messages: then open recordings are extended to the wall clock minus
-// the lateness (CONTRACT.md §4). Flush also releases the memory of minutes and recordings that
-// fell behind the correction horizon.
+// partition has no unread messages: then every minute through the wall clock's current minute is
+// counted and published as provisional, so a start shows at once and open recordings count up
+// to now (CONTRACT.md §4); reading a backlog, the event watermark decides how far minutes are
+// published. Flush also releases the memory of minutes and recordings that fell behind the
+// correction horizon. Hours withheld by a recovery are published by Reconcile, or here when they
+// become final.
 func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 	if !e.hasTime {
 		return
@@ -16,7 +19,7 @@ func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 	wm := e.watermark()
 	frontier := max(e.frontier, minuteOf(wm))
 	if caughtUp {
-		frontier = max(frontier, minuteOf(e.now().UnixNano()-int64(e.cfg.Lateness)))
+		frontier = max(frontier, minuteOf(e.now().UnixNano()))
 	}
 
 	// Late corrections first: the minute tick below continues from the recounted spans.
@@ -39,6 +42,9 @@ func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 
 	finalTo, released := e.horizonMarks()
 	if finalTo > e.finalTo {
+		if e.recovering {
+			e.finalizeWithheld(finalTo, emit)
+		}
 		e.finalize(finalTo, emit)
 		e.finalTo = finalTo
 	}
@@ -56,6 +62,9 @@ func (e *Engine) emitPending(s *series, emit func(Result)) {
 			continue
 		}
 		h.pending = false
+		if e.withheld(hour) {
+			continue // Reconcile publishes it, or finalizeWithheld
+		}
 		p := h.w.Peak()
 		if (h.sentOK && p != h.sent) || (!h.sentOK && p.Count > 0) {
 			h.sent, h.sentOK = p, true
@@ -77,10 +86,7 @@ func (e *Engine) finalize(finalTo int64, emit func(Result)) {
 			if h.sentOK {
 				emit(s.result(hour, h.w.Peak(), true))
 			}
-			delete(s.hours, hour)
-			if s.lastHourState == h {
-				s.lastHourState = nil
-			}
+			s.dropHour(hour, h)
 		}
 	}
 }
@@ -88,6 +94,19 @@ func (e *Engine) finalize(finalTo int64, emit func(Result)) {
 func (s *series) result(hour int64, p window.Peak, final bool) Result {
 	return Result{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600,
 		Count: p.Count, Minute: hour*3600 + int64(p.Minute)*60, Final: final}
+}
+
+// tombstone is the result that deletes an hour's key: the hour has no value, and reads as 0.
+func (s *series) tombstone(hour int64) Result {
+	return Result{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600, Minute: hour * 3600, Tombstone: true}
+}
+
+// dropHour forgets the state of a final hour.
+func (s *series) dropHour(hour int64, h *hourState) {
+	delete(s.hours, hour)
+	if s.lastHourState == h {
+		s.lastHourState = nil
+	}
 }
 
 // release drops minutes before cut: cells of every series, history events of recordings (folded
@@ -131,8 +150,8 @@ func (e *Engine) release(cut int64) {
 			continue
 		}
 		s.live = false
-		if s.refs == 0 {
-			e.freeSeries(sid)
+		if s.refs == 0 && !e.recovering {
+			e.freeSeries(sid) // recovery keeps it: its withheld hours are published at the end
 		}
 	}
 	clear(e.live[len(live):])

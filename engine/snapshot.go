@@ -24,7 +24,7 @@ import (
 // part of it: they come from the flags of the process that restores.
 const (
 	snapshotMagic   = "RUSNAP"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2: recovery state after finalTo
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -40,6 +40,8 @@ func (e *Engine) AppendSnapshot(dst []byte) []byte {
 	w.int(e.frontier)
 	w.int(e.released)
 	w.int(e.finalTo)
+	w.bool(e.recovering)
+	w.int(e.withheldTo)
 	w.uint(e.stats.Applied)
 	w.uint(e.stats.Duplicates)
 	w.uint(e.stats.Late)
@@ -157,14 +159,19 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch (truncated or corrupted)", ErrBadSnapshot)
 	}
 	r := snapReader{buf: body[len(snapshotMagic):]}
-	if v := r.uint(); v != snapshotVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrBadSnapshot, v, snapshotVersion)
+	v := r.uint()
+	if v != snapshotVersion && v != 1 {
+		return nil, fmt.Errorf("%w: version %d, this build reads 1 and %d", ErrBadSnapshot, v, snapshotVersion)
 	}
 	e.hasTime = r.bool()
 	e.maxTime = r.int()
 	e.frontier = r.int()
 	e.released = r.int()
 	e.finalTo = r.int()
+	if v >= 2 {
+		e.recovering = r.bool()
+		e.withheldTo = r.int()
+	}
 	e.stats.Applied = r.uint()
 	e.stats.Duplicates = r.uint()
 	e.stats.Late = r.uint()

@@ -39,13 +39,17 @@ var ErrBadRecord = errors.New("results: bad record")
 
 const layout = "2006-01-02T15:04:05Z"
 
-// Encode returns the key and value of an engine result.
+// Encode returns the key and value of an engine result. A tombstone has a nil value: the
+// compacted topic deletes the key, and the hour reads as 0.
 func Encode(r engine.Result) (key, value []byte) {
 	d := r.Domain
 	if d == "" {
 		d = AllDomains
 	}
 	key, _ = json.Marshal(Key{ProjectID: r.ProjectID, Domain: d, Hour: time.Unix(r.Hour, 0).UTC().Format(layout)})
+	if r.Tombstone {
+		return key, nil
+	}
 	value, _ = json.Marshal(Value{Count: r.Count, Minute: time.Unix(r.Minute, 0).UTC().Format(layout), Final: r.Final})
 	return key, value
 }
