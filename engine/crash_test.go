@@ -34,9 +34,6 @@ func newTopic(t *testing.T) *topic { return &topic{t: t, last: map[reference.Ser
 
 func (tp *topic) write(r Result) {
 	tp.n++
-	if debugCrash && r.Hour == 1795208400 && r.Domain == "" && r.ProjectID == "p2" {
-		tp.t.Logf("write %+v", r)
-	}
 	k := reference.Key(r.ProjectID, r.Domain, r.Hour)
 	if prev, ok := tp.last[k]; ok && prev.Final {
 		// A final value never changes: a restarted instance may only repeat it, or delete a
@@ -115,9 +112,6 @@ func (c *cluster) start() {
 		c.ckpt.clean = false
 	}
 	c.inst = &instance{e: e, next: c.ckpt.next, reconcileAt: c.p.produced}
-	if debugCrash {
-		c.t.Logf("start at %d/%d clean=%v rec=%v", c.ckpt.next, c.p.produced, c.ckpt.clean, e.recovering)
-	}
 }
 
 // read applies up to n of the produced arrivals in batches, flushing after each batch. cut,
@@ -164,9 +158,6 @@ func (c *cluster) flush(cut int) bool {
 func (c *cluster) catchUp() { c.read(len(c.p.arr), -1) }
 
 func (c *cluster) checkpoint(clean bool) {
-	if debugCrash {
-		c.t.Logf("checkpoint at %d clean=%v", c.inst.next, clean)
-	}
 	c.ckpt = &checkpoint{snap: c.inst.e.AppendSnapshot(nil), next: c.inst.next, clean: clean}
 }
 
@@ -177,14 +168,7 @@ func (c *cluster) stop() {
 	c.inst = nil
 }
 
-func (c *cluster) crash() {
-	if debugCrash {
-		c.t.Logf("crash at %d/%d rec=%v", c.inst.next, c.p.produced, c.inst.e.recovering)
-	}
-	c.inst = nil
-}
-
-var debugCrash = false
+func (c *cluster) crash() { c.inst = nil }
 
 // newCluster returns a cluster over the arrivals of one generated workload.
 func newCluster(t *testing.T, r *rand.Rand, arr []arrival) *cluster {
@@ -365,6 +349,7 @@ func TestPropertyCrashes(t *testing.T) {
 	if testing.Short() {
 		iterations = 40
 	}
+	total := 0
 	for i := range iterations {
 		seed := uint64(1000 + i)
 		arr, _ := crashWorkload(seed)
@@ -415,9 +400,8 @@ func TestPropertyCrashes(t *testing.T) {
 		}
 		c.catchUp()
 		c.flush(-1)
-		if testing.Verbose() {
-			t.Logf("iteration %d: %d crashes", i, crashes)
-		}
 		requireTopicExact(t, c, want)
+		total += crashes
 	}
+	require.Greater(t, total, 2*iterations, "several crashes per run on average")
 }
