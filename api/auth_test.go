@@ -67,7 +67,7 @@ func requireAuthCode(t *testing.T, err error, code string) {
 	t.Helper()
 	var ae *AuthError
 	require.ErrorAs(t, err, &ae)
-	require.Equal(t, code, ae.Code, ae.Reason)
+	require.Equal(t, code, ae.Code, ae.Error())
 }
 
 func signedRequest(t *testing.T, ak, sk string, now time.Time, target string, hdr map[string]string) *http.Request {
@@ -146,45 +146,92 @@ func TestAuthorizeInsecure(t *testing.T) {
 	requireAuthCode(t, NewAuthenticator(nil, nil).Authorize(r, "x", nil), CodeAuthFailed)
 }
 
-func TestAuthorizeReplay(t *testing.T) {
+// TestAuthorizeResend checks CONTRACT.md §6: a signature is valid for its whole window and may
+// be sent more than once (SDK retries, two pollers of the same range in the same second), and
+// is refused, however often it was accepted before, once its date has left the window.
+func TestAuthorizeResend(t *testing.T) {
 	clock := newTestClock(testNow)
 	a := NewAuthenticator(newTestStore(t, testCreds), clock.Now)
 	req := signedRequest(t, "AKA", "secret-a", testNow, "http://h/v2/proj_a/stats/record", nil)
-	require.NoError(t, a.Authorize(req, "proj_a", nil))
-	requireAuthCode(t, a.Authorize(req, "proj_a", nil), CodeAuthFailed)
-	clock.Advance(14 * time.Minute)
-	requireAuthCode(t, a.Authorize(req, "proj_a", nil), CodeAuthFailed)
-	// A fresh signature (other date) is fine.
-	req2 := signedRequest(t, "AKA", "secret-a", clock.Now(), "http://h/v2/proj_a/stats/record", nil)
-	require.NoError(t, a.Authorize(req2, "proj_a", nil))
-	require.Equal(t, 2, a.replay.len())
-	// Past the window the first is refused by date and pruned from memory.
-	clock.Advance(2 * time.Minute)
-	requireAuthCode(t, a.Authorize(req, "proj_a", nil), CodeAuthFailed)
-	req3 := signedRequest(t, "AKA", "secret-a", clock.Now(), "http://h/v2/proj_a/stats/record", nil)
-	require.NoError(t, a.Authorize(req3, "proj_a", nil))
-	require.Equal(t, 2, a.replay.len(), "first signature pruned")
-	// A forbidden request still consumes its signature.
-	req4 := signedRequest(t, "AKA", "secret-a", clock.Now(), "http://h/v2/proj_b/stats/record", nil)
-	requireAuthCode(t, a.Authorize(req4, "proj_b", nil), CodeForbiddenProject)
-	requireAuthCode(t, a.Authorize(req4, "proj_b", nil), CodeAuthFailed)
+	for range 3 {
+		require.NoError(t, a.Authorize(req, "proj_a", nil))
+	}
+	clock.Advance(15 * time.Minute)
+	require.NoError(t, a.Authorize(req, "proj_a", nil), "the last second of the window")
+	clock.Advance(time.Second)
+	requireAuthReason(t, a.Authorize(req, "proj_a", nil), CodeAuthFailed, ReasonDateOutOfWindow)
+	// A forbidden request stays forbidden, and its signature stays valid for its own project.
+	req2 := signedRequest(t, "AKA", "secret-a", clock.Now(), "http://h/v2/proj_b/stats/record", nil)
+	requireAuthReason(t, a.Authorize(req2, "proj_b", nil), CodeForbiddenProject, ReasonWrongProject)
+	requireAuthReason(t, a.Authorize(req2, "proj_b", nil), CodeForbiddenProject, ReasonWrongProject)
 }
 
-func TestReplayCache(t *testing.T) {
-	c := newReplayCache(2)
-	now := testNow
-	sig := func(i byte) [32]byte { return [32]byte{i} }
-	require.True(t, c.add(sig(1), now.Add(time.Minute), now))
-	require.False(t, c.add(sig(1), now.Add(time.Minute), now))
-	require.True(t, c.add(sig(2), now.Add(2*time.Minute), now))
-	require.False(t, c.add(sig(3), now.Add(2*time.Minute), now), "full: fail closed")
-	now = now.Add(90 * time.Second) // sig 1 expired
-	require.True(t, c.add(sig(3), now.Add(2*time.Minute), now))
-	require.Equal(t, 2, c.len())
-	// A clock moving back does not resurrect pruned signatures.
-	require.False(t, c.add(sig(1), testNow.Add(time.Minute), testNow))
-	// Already expired on arrival.
-	require.False(t, c.add(sig(4), now.Add(-time.Second), now))
+// TestAuthorizeReasons checks the reason of each kind of failure: the label of the metric and
+// of the access log.
+func TestAuthorizeReasons(t *testing.T) {
+	a := NewAuthenticator(newTestStore(t, testCreds), fixedClock(testNow))
+	target := "http://h/v2/proj_a/stats/record?start_time=2026-11-25T07:00:00Z"
+	signed := func(mod func(r *http.Request)) *http.Request {
+		r := signedRequest(t, "AKA", "secret-a", testNow, target, nil)
+		if mod != nil {
+			mod(r)
+		}
+		return r
+	}
+	cases := []struct {
+		name   string
+		r      *http.Request
+		code   string
+		reason AuthReason
+		ak     string
+	}{
+		{"none", httptest.NewRequest("GET", target, nil), CodeAuthFailed, ReasonNoCredentials, ""},
+		{"both", signed(func(r *http.Request) { r.Header.Set("X-Auth-Token", "token-a") }), CodeAuthFailed, ReasonBothCredentials, ""},
+		{"repeated token", signed(func(r *http.Request) {
+			r.Header.Del("Authorization")
+			r.Header.Add("X-Auth-Token", "token-a")
+			r.Header.Add("X-Auth-Token", "token-a")
+		}), CodeAuthFailed, ReasonRepeatedHeader, ""},
+		{"unknown token", signed(func(r *http.Request) { r.Header.Del("Authorization"); r.Header.Set("X-Auth-Token", "x") }), CodeAuthFailed, ReasonUnknownToken, ""},
+		{"other scheme", signed(func(r *http.Request) { r.Header.Set("Authorization", "Bearer token-a") }), CodeAuthFailed, ReasonMalformedAuthorization, ""},
+		{"date unsigned", signed(func(r *http.Request) { resign(t, r, "AKA", "secret-a", nil, []string{"host"}) }), CodeAuthFailed, ReasonDateNotSigned, ""},
+		{"date missing", signed(func(r *http.Request) { r.Header.Del("X-Sdk-Date") }), CodeAuthFailed, ReasonMissingDate, ""},
+		{"date malformed", signed(func(r *http.Request) { r.Header.Set("X-Sdk-Date", "2026-11-25T10:30:00Z") }), CodeAuthFailed, ReasonMalformedDate, ""},
+		{"date old", signedRequest(t, "AKA", "secret-a", testNow.Add(-time.Hour), target, nil), CodeAuthFailed, ReasonDateOutOfWindow, ""},
+		{"unknown key", signedRequest(t, "AKX", "secret-a", testNow, target, nil), CodeAuthFailed, ReasonUnknownKey, ""},
+		{"wrong secret", signedRequest(t, "AKA", "secret-b", testNow, target, nil), CodeAuthFailed, ReasonBadSignature, "AKA"},
+		{"tampered query", signed(func(r *http.Request) { r.URL.RawQuery += "&x=1" }), CodeAuthFailed, ReasonBadSignature, "AKA"},
+		{"body hash", signed(func(r *http.Request) {
+			r.Header.Set("X-Sdk-Content-Sha256", sha256Hex([]byte("x")))
+			resign(t, r, "AKA", "secret-a", nil, []string{"host", "x-sdk-content-sha256", "x-sdk-date"})
+		}), CodeAuthFailed, ReasonBodyHashMismatch, "AKA"},
+		{"wrong project", signed(func(r *http.Request) { r.Header.Set("X-Project-Id", "proj_b") }), CodeForbiddenProject, ReasonWrongProject, "AKA"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := a.Authorize(c.r, "proj_a", nil)
+			requireAuthReason(t, err, c.code, c.reason)
+			var ae *AuthError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, c.ak, ae.AccessKey)
+			// No secret of the test credentials ever reaches the error.
+			for _, secret := range []string{"secret-a", "secret-b", "token-a", c.r.Header.Get("Authorization")} {
+				if secret != "" {
+					require.NotContains(t, err.Error(), secret)
+				}
+			}
+		})
+	}
+	r := signedRequest(t, "AKB", "secret-b", testNow, "http://h/v2/proj_b/stats/record", nil)
+	requireAuthReason(t, NewAuthenticator(nil, nil).Authorize(r, "proj_b", nil), CodeAuthFailed, ReasonNoStore)
+}
+
+func requireAuthReason(t *testing.T, err error, code string, reason AuthReason) {
+	t.Helper()
+	var ae *AuthError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, code, ae.Code, ae.Error())
+	require.Equal(t, reason, ae.Reason, ae.Error())
 }
 
 func TestAuthorizeDateWindow(t *testing.T) {
@@ -532,7 +579,7 @@ func TestStoreReloadConcurrent(t *testing.T) {
 }
 
 func TestAuthErrorBody(t *testing.T) {
-	e := &AuthError{Code: CodeForbiddenProject, Reason: "secret detail"}
+	e := &AuthError{Code: CodeForbiddenProject, Reason: ReasonWrongProject, Detail: "secret detail"}
 	require.NotContains(t, e.Body().ErrorMsg, "secret")
 	require.Equal(t, CodeForbiddenProject, e.Body().ErrorCode)
 	require.Contains(t, e.Error(), "secret detail")
@@ -547,31 +594,17 @@ func TestAuthErrorBody(t *testing.T) {
 func BenchmarkVerifyAKSK(b *testing.B) {
 	store := newTestStore(b, testCreds)
 	a := NewAuthenticator(store, fixedClock(testNow))
-	a.replay = newReplayCache(b.N + 1)
 	req := httptest.NewRequest("GET", "http://live.example.com/v2/proj_a/stats/record?publish_domain=push.example.com&start_time=2026-11-24T07:00:00Z", nil)
 	req.Header.Set("X-Project-Id", "proj_a")
 	req.Header.Set("Content-Type", "application/json")
-	// Every iteration needs its own signature (replays are refused): pre-sign b.N variants
-	// that differ in a nonce query parameter.
-	base := req.URL.RawQuery
-	queries := make([]string, b.N)
-	auths := make([]string, b.N)
+	// A signature may be sent again within its window, so one signed request serves every
+	// iteration.
 	s := Signer{AK: "AKA", SK: "secret-a", Now: fixedClock(testNow)}
-	for i := range b.N {
-		queries[i] = base + "&nonce=" + fmt.Sprint(i)
-		req.URL.RawQuery = queries[i]
-		req.Header.Del("Authorization")
-		if err := s.Sign(req, nil); err != nil {
-			b.Fatal(err)
-		}
-		auths[i] = req.Header.Get("Authorization")
+	if err := s.Sign(req, nil); err != nil {
+		b.Fatal(err)
 	}
-	authz := req.Header["Authorization"]
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		req.URL.RawQuery = queries[i]
-		authz[0] = auths[i]
+	for b.Loop() {
 		if err := a.Authorize(req, "proj_a", nil); err != nil {
 			b.Fatal(err)
 		}

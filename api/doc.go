@@ -14,10 +14,13 @@
 // hex) and is counted in recordusage_query_http_requests_total{code} and
 // recordusage_query_http_request_duration_seconds; a panic becomes a 500 whose body reveals
 // nothing (the log has the detail under the request id). ListRecordData checks, in order: path
-// (404), method (405, only GET), project id (400), authentication (401), parameters (400),
-// readiness (503 with Retry-After, error code CodeInternal since the contract gives none).
-// Authentication precedes parameters so that unauthenticated callers learn nothing. One
-// function, errorResponse, maps every error to its status and body. The 200 body is encoded by
+// (404), method (405, only GET), project id (400), size of the query (400 "query"),
+// authentication (401), parameters (400), readiness (503 with Retry-After, error code
+// CodeInternal since the contract gives none). Authentication precedes parameters so that
+// unauthenticated callers learn nothing. One function, errorResponse, maps every error to its
+// status and body, including the ProtocolError of a request that net/http refused before
+// routing it, which Server.Refuse answers for the listener of internal/ops. The access log
+// (accesslog.go) has one line per request: refusals at info level, successes at debug. The 200 body is encoded by
 // hand into a pooled buffer, one point per hour, the date formatted once per day.
 // The OpenAPI document is embedded from openapi.yaml and served at /openapi.yaml.
 //
@@ -40,12 +43,15 @@
 // requires X-Sdk-Date to be signed and within ±15 minutes of the server clock, and requires
 // X-Sdk-Content-Sha256, when sent, to match the body.
 //
-// Replay protection: every accepted signature is remembered until its X-Sdk-Date leaves the
-// window, and a second use is refused with CodeAuthFailed. Memory is bounded: expired entries
-// are pruned as time passes, and at DefaultReplayCapacity live entries new signatures are
-// refused (fail closed) until old ones expire. A consequence is that two byte-identical
-// requests signed within the same second are one request: clients that poll must not repeat a
-// request within a second (or must vary it, for example with a distinct header).
+// A signature is valid for its whole window and may be sent any number of times, as the API
+// Gateway allows (CONTRACT.md §6): the SDKs date signatures to the second, so SDK retries and
+// two pollers of the same range send byte-identical requests within one second. There is no
+// replay cache; what the window and the signature protect against is an old signature and a
+// request altered after signing.
+//
+// Every refusal has an AuthReason (unknown_token, bad_signature, date_out_of_window…), counted
+// in recordusage_query_auth_failures_total{reason} and written, with the request id, project
+// and credential scheme but never a secret, to the access log at info level.
 //
 // Credentials come from a JSON file (see Credentials) held by a Store, which Reload swaps
 // atomically so that a SIGHUP handler can rotate keys without dropping requests. A project id

@@ -23,6 +23,23 @@ var (
 	ErrNotReady = errors.New("api: results not loaded yet")
 )
 
+// ProtocolError is a request that the HTTP server refused before routing it: a malformed
+// request line, a header with an invalid name or value, a header block over the limit, an
+// unsupported protocol version or transfer encoding, a header that came too slowly (see
+// Server.Refuse). Its error code is
+// CodeInvalidParam whatever the status: the request, not the server, is at fault.
+type ProtocolError struct {
+	// Status is the status the HTTP server chose: 400, 408, 431, 501, 505…
+	Status int
+	// Detail is the HTTP server's short reason, such as "invalid header value", or empty. It
+	// holds no byte of the request.
+	Detail string
+}
+
+func (e *ProtocolError) Error() string {
+	return "api: malformed HTTP request (" + strconv.Itoa(e.Status) + "): " + e.Detail
+}
+
 // internalError wraps an unexpected failure; only its existence reaches the client.
 type internalError struct{ err error }
 
@@ -36,11 +53,27 @@ func errInternal(err error) error { return &internalError{err: err} }
 func errorResponse(err error) (int, ErrorBody) {
 	var pe *ParamError
 	var ae *AuthError
+	var proto *ProtocolError
 	switch {
 	case errors.As(err, &pe):
 		return http.StatusBadRequest, pe.Body()
 	case errors.As(err, &ae):
 		return StatusForCode(ae.Code), ae.Body()
+	case errors.As(err, &proto):
+		status := proto.Status
+		if status < 400 || status > 599 {
+			status = http.StatusBadRequest
+		}
+		msg := "Malformed HTTP request."
+		switch {
+		case status == http.StatusRequestHeaderFieldsTooLarge:
+			msg = "Request header fields too large."
+		case status == http.StatusRequestTimeout:
+			msg = "The request was not received in time."
+		case proto.Detail != "":
+			msg = "Malformed HTTP request: " + proto.Detail + "."
+		}
+		return status, ErrorBody{ErrorCode: CodeInvalidParam, ErrorMsg: msg}
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, ErrorBody{ErrorCode: CodeNotFound, ErrorMsg: "The requested resource does not exist."}
 	case errors.Is(err, ErrMethodNotAllowed):
@@ -54,9 +87,9 @@ func errorResponse(err error) (int, ErrorBody) {
 
 var jsonContentType = []string{"application/json"}
 
-// writeError sends the error response of err and logs it: 5xx at error level, authentication
-// failures (whose reason must not reach the client) at debug level.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, err error) {
+// writeError sends the error response of err and records it for the access log and the
+// metrics (see ServeHTTP).
+func (s *Server) writeError(w *responseWriter, err error) {
 	status, body := errorResponse(err)
 	b, _ := json.Marshal(body)
 	h := w.Header()
@@ -64,11 +97,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	w.Write(b)
-	switch {
-	case status >= 500 && status != http.StatusServiceUnavailable:
-		s.log.Error("request failed", "request_id", id, "path", r.URL.Path, "status", status, "err", err)
-	default:
-		s.log.Debug("request refused", "request_id", id, "path", r.URL.Path, "status", status, "err", err)
+	w.err = err
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		s.m.authFailure(ae.Reason)
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,16 @@ const (
 	// MaxBodyBytes bounds the request body that is read for the AK/SK signature. A GET has no
 	// body; anything larger than this is refused as an invalid parameter "body".
 	MaxBodyBytes = 64 << 10
+	// DefaultMaxQueryBytes is the default ServerConfig.MaxQueryBytes. The longest valid query
+	// (a 255-character domain and both times, every byte percent-encoded) is under 1 KiB.
+	DefaultMaxQueryBytes = 4 << 10
+	// DefaultMaxQueryParams is the default ServerConfig.MaxQueryParams: the API has three
+	// parameters; the rest leaves room for a client's own (ignored) additions.
+	DefaultMaxQueryParams = 32
 )
+
+// ParamQuery names the whole query string in the ParamError of a query over the limits.
+const ParamQuery = "query"
 
 // ServerConfig configures a Server.
 type ServerConfig struct {
@@ -57,13 +67,21 @@ type ServerConfig struct {
 	Now func() time.Time
 	// RetryAfter is the Retry-After of a 503, rounded up to whole seconds (default 5s).
 	RetryAfter time.Duration
+	// MaxQueryBytes bounds the raw query string of ListRecordData (default 4 KiB); a longer
+	// one is a 400 naming the parameter "query". It is checked before authentication, since
+	// the AK/SK verifier would otherwise parse and sort the whole query first.
+	MaxQueryBytes int
+	// MaxQueryParams bounds the number of query parameters of ListRecordData (default 32); more
+	// is a 400 naming "query".
+	MaxQueryParams int
 	// Ops, when non-nil, serves /metrics, /healthz and /readyz (for example ops.Mux).
 	Ops http.Handler
 	// Pages, when non-nil, serves the operator's web pages: "/", "/chart" and everything under
 	// "/chart/" (web.Handler). They get X-Request-Id and the request metrics like the API.
 	Pages http.Handler
-	// Log receives one line per 5xx and, at debug level, the reason of each refused request.
-	// Nil discards.
+	// Log receives the access log: one line per refused request at info level (status, error
+	// code, request id, project, credential scheme, reason; never a secret), per failure at
+	// error level, per served request at debug level. Nil discards.
 	Log *slog.Logger
 	// Registerer receives the request metrics; nil means no metrics.
 	Registerer prometheus.Registerer
@@ -79,6 +97,8 @@ type Server struct {
 	limits     Limits
 	now        func() time.Time
 	retryAfter string
+	maxQuery   int
+	maxParams  int
 	ops        http.Handler
 	pages      http.Handler
 	log        *slog.Logger
@@ -91,7 +111,14 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, errors.New("api: server needs an authenticator and a peak source")
 	}
 	s := &Server{auth: cfg.Auth, src: cfg.Source, ready: cfg.Ready, limits: cfg.Limits.withDefaults(),
-		now: cfg.Now, ops: cfg.Ops, pages: cfg.Pages, log: cfg.Log}
+		now: cfg.Now, ops: cfg.Ops, pages: cfg.Pages, log: cfg.Log,
+		maxQuery: cfg.MaxQueryBytes, maxParams: cfg.MaxQueryParams}
+	if s.maxQuery <= 0 {
+		s.maxQuery = DefaultMaxQueryBytes
+	}
+	if s.maxParams <= 0 {
+		s.maxParams = DefaultMaxQueryParams
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -133,34 +160,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic while serving a request", "request_id", id, "path", r.URL.Path,
-				"panic", fmt.Sprint(v))
+			err := errInternal(fmt.Errorf("panic: %v", v))
 			if !rw.wrote {
-				s.writeError(rw, r, id, errInternal(fmt.Errorf("panic: %v", v)))
+				s.writeError(rw, err)
+			} else {
+				rw.err = err
 			}
 		}
-		s.m.observe(rw.status, time.Since(start))
+		d := time.Since(start)
+		s.m.observe(rw.status, d)
+		scheme := rw.principal.Scheme
+		if scheme == "" {
+			scheme = credentialScheme(r.Header)
+		}
+		s.logAccess(&accessEntry{requestID: id, method: r.Method, path: r.URL.Path,
+			remoteAddr: r.RemoteAddr, status: rw.status, err: rw.err, project: rw.project,
+			scheme: scheme, accessKey: rw.principal.AccessKey, duration: d})
 		putResponseWriter(rw)
 	}()
-	s.route(rw, r, id)
+	s.route(rw, r)
 }
 
-func (s *Server) route(w *responseWriter, r *http.Request, id string) {
+// Refuse answers a request that the HTTP server refused before routing it (see
+// ops.RefuseFunc): the same status, in the contract's shape (X-Request-Id, a JSON error body
+// with CodeInvalidParam), logged and counted like any other refused request.
+func (s *Server) Refuse(status int, detail, remoteAddr string) (http.Header, []byte) {
+	err := &ProtocolError{Status: status, Detail: detail}
+	status, body := errorResponse(err)
+	b, _ := json.Marshal(body)
+	id := newRequestID()
+	s.m.count(status)
+	s.logAccess(&accessEntry{requestID: id, remoteAddr: remoteAddr, status: status, err: err})
+	return http.Header{HeaderRequestID: {id}, "Content-Type": jsonContentType}, b
+}
+
+func (s *Server) route(w *responseWriter, r *http.Request) {
 	path := r.URL.Path
 	if project, ok := recordDataProject(path); ok {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
-			s.writeError(w, r, id, ErrMethodNotAllowed)
+			s.writeError(w, ErrMethodNotAllowed)
 			return
 		}
-		s.listRecordData(w, r, id, project)
+		s.listRecordData(w, r, project)
 		return
 	}
 	switch {
 	case path == PathOpenAPI:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			s.writeError(w, r, id, ErrMethodNotAllowed)
+			s.writeError(w, ErrMethodNotAllowed)
 			return
 		}
 		w.Header().Set("Content-Type", "application/yaml")
@@ -174,7 +223,7 @@ func (s *Server) route(w *responseWriter, r *http.Request, id string) {
 	case s.pages != nil && (path == "/" || path == PathChart || strings.HasPrefix(path, PathChart+"/")):
 		s.pages.ServeHTTP(w, r)
 	default:
-		s.writeError(w, r, id, ErrNotFound)
+		s.writeError(w, ErrNotFound)
 	}
 }
 
@@ -193,31 +242,43 @@ func recordDataProject(path string) (string, bool) {
 }
 
 // listRecordData answers GET /v2/{project_id}/stats/record. The checks run in this order:
-// project id, authentication, parameters, readiness. Authentication comes before parameters
-// so that an unauthenticated caller learns nothing about what a valid request looks like;
-// readiness comes last so that a request that would fail anyway gets its real error at once.
-func (s *Server) listRecordData(w *responseWriter, r *http.Request, id, project string) {
+// project id, size of the query and body, authentication, parameters, readiness.
+// Authentication comes before parameters so that an unauthenticated caller learns nothing
+// about what a valid request looks like; the size limits come before it because they bound
+// the work of verifying a signature, and say nothing of what a valid request is; readiness
+// comes last so that a request that would fail anyway gets its real error at once.
+func (s *Server) listRecordData(w *responseWriter, r *http.Request, project string) {
 	if !ValidProjectID(project) {
-		s.writeError(w, r, id, &ParamError{Name: ParamProjectID})
+		s.writeError(w, &ParamError{Name: ParamProjectID})
+		return
+	}
+	w.project = project
+	if !s.queryWithinLimits(r.URL.RawQuery) {
+		s.writeError(w, &ParamError{Name: ParamQuery})
 		return
 	}
 	body, err := readBody(r)
 	if err != nil {
-		s.writeError(w, r, id, err)
+		s.writeError(w, err)
 		return
 	}
-	if err := s.auth.Authorize(r, project, body); err != nil {
-		s.writeError(w, r, id, err)
+	p, err := s.auth.authorize(r, project, body)
+	w.principal = p
+	if err != nil {
+		if ae, ok := err.(*AuthError); ok {
+			w.principal.AccessKey = ae.AccessKey // a known key, for the access log
+		}
+		s.writeError(w, err)
 		return
 	}
 	q, err := ParseQuery(project, r.URL.Query(), s.now(), s.limits)
 	if err != nil {
-		s.writeError(w, r, id, err)
+		s.writeError(w, err)
 		return
 	}
 	if s.ready != nil && !s.ready() {
 		w.Header().Set("Retry-After", s.retryAfter)
-		s.writeError(w, r, id, ErrNotReady)
+		s.writeError(w, ErrNotReady)
 		return
 	}
 	buf := getAnswerBuffer(q.Hours())
@@ -229,6 +290,22 @@ func (s *Server) listRecordData(w *responseWriter, r *http.Request, id, project 
 	h["Content-Length"] = []string{strconv.Itoa(len(buf.out))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.out)
+}
+
+// queryWithinLimits reports whether a raw query has at most maxQuery bytes and maxParams
+// parameters, counted as url.ParseQuery counts them: the non-empty "&"-separated parts.
+func (s *Server) queryWithinLimits(raw string) bool {
+	if len(raw) > s.maxQuery {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		// A part starts at a non-"&" byte at the start or after an "&".
+		if raw[i] != '&' && (i == 0 || raw[i-1] == '&') {
+			n++
+		}
+	}
+	return n <= s.maxParams
 }
 
 // readBody reads the request body for the signature check, up to MaxBodyBytes.

@@ -1,11 +1,15 @@
 package sdktest
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,15 +21,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/api"
+	"github.com/recordusage/recordusage/internal/ops"
+	"github.com/recordusage/recordusage/internal/tlstest"
 	"github.com/recordusage/recordusage/query"
 	"github.com/recordusage/recordusage/results"
 )
 
 const layout = "2006-01-02T15:04:05Z"
 
-// startServer serves the real query handler over a real store, with AK/SK credentials, on a
-// loopback httptest server. The clock is the wall clock: the SDK signs with time.Now.
-func startServer(t *testing.T, store *query.Store) string {
+// testServer is the real query handler over a real store, with AK/SK credentials, served over
+// HTTPS by the same server as cmd/query (ops.Start: limits, the service's own answers to
+// malformed requests) with a certificate of a CA made for the test.
+type testServer struct {
+	endpoint string
+	ca       *tlstest.CA
+}
+
+// startServer starts a testServer. now is the server's clock (time.Now when nil): the SDK
+// signs with the wall clock, so a server clock ahead of it makes the SDK's dates old.
+func startServer(t *testing.T, store *query.Store, now func() time.Time) *testServer {
 	t.Helper()
 	creds := api.Credentials{AccessKeys: []api.AccessKeyEntry{
 		{AK: "AK_PROJ_A", SK: "sk-a-0123456789", ProjectID: "proj_a"},
@@ -33,29 +47,51 @@ func startServer(t *testing.T, store *query.Store) string {
 	}}
 	data, err := json.Marshal(creds)
 	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "credentials.json")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "credentials.json")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	cs, err := api.NewStore(path)
 	require.NoError(t, err)
-	srv, err := api.NewServer(api.ServerConfig{Auth: api.NewAuthenticator(cs, nil), Source: store})
+	srv, err := api.NewServer(api.ServerConfig{Auth: api.NewAuthenticator(cs, now), Source: store})
 	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts.URL
+
+	ca := tlstest.NewCA(t)
+	certs, err := ops.NewCertReloader(ca.WriteFiles(t, dir, 1))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	hs, err := ops.Start(ctx, ops.ServerConfig{Addr: "127.0.0.1:0", Handler: srv, TLS: ops.TLSConfig(certs),
+		Refuse: srv.Refuse}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { cancel(); <-hs.Done() })
+	return &testServer{endpoint: "https://" + hs.Addr().String(), ca: ca}
 }
 
-func client(t *testing.T, endpoint, ak, sk, project string) *live.LiveClient {
+// client returns an official SDK client for the server that trusts the test CA, and nothing
+// else: the certificate is verified for real. wrap, when given, wraps the transport, to watch
+// or alter what the SDK sends.
+func (s *testServer) client(t *testing.T, ak, sk, project string, wrap ...func(http.RoundTripper) http.RoundTripper) *live.LiveClient {
 	t.Helper()
 	cred, err := basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(project).SafeBuild()
 	require.NoError(t, err)
+	// WithHttpTransport (or WithHttpRoundTripper) replaces the SDK's default transport, whose
+	// only TLS option is to skip verification; this one trusts the test CA.
+	var rt http.RoundTripper = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool, MinVersion: tls.VersionTLS12}}
+	for _, w := range wrap {
+		rt = w(rt)
+	}
 	hc, err := live.LiveClientBuilder().
-		WithEndpoints([]string{endpoint}). // "http://127.0.0.1:port": the SDK keeps an explicit scheme
+		WithEndpoints([]string{s.endpoint}). // "https://127.0.0.1:port": the SDK keeps an explicit scheme
 		WithCredential(cred).
-		WithHttpConfig(config.DefaultHttpConfig().WithIgnoreSSLVerification(true).WithTimeout(10 * time.Second)).
+		WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(rt).WithTimeout(10 * time.Second)).
 		SafeBuild()
 	require.NoError(t, err)
 	return live.NewLiveClient(hc)
 }
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func put(store *query.Store, project, domain string, minute time.Time, count uint32) {
 	store.Put(results.Record{ProjectID: project, Domain: domain, Hour: minute.Truncate(time.Hour),
@@ -72,8 +108,8 @@ func TestOfficialSDKListRecordData(t *testing.T) {
 	put(store, "proj_a", "*", start.Add(3*time.Hour+59*time.Minute), 3)
 	put(store, "proj_a", "push.example.com", start.Add(1*time.Hour+20*time.Minute), 8)
 	put(store, "proj_b", "*", start.Add(1*time.Hour), 1000)
-	endpoint := startServer(t, store)
-	c := client(t, endpoint, "AK_PROJ_A", "sk-a-0123456789", "proj_a")
+	srv := startServer(t, store, nil)
+	c := srv.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a")
 
 	resp, err := c.ListRecordData(&model.ListRecordDataRequest{
 		StartTime: ptr(start.Add(20 * time.Minute).Format(layout)), // truncated to the hour
@@ -123,22 +159,22 @@ func TestOfficialSDKListRecordData(t *testing.T) {
 func TestOfficialSDKAuthErrors(t *testing.T) {
 	store := query.NewStore()
 	put(store, "proj_b", "*", time.Now().UTC().Truncate(time.Hour), 1000)
-	endpoint := startServer(t, store)
+	srv := startServer(t, store, nil)
 
 	// A wrong secret key.
-	_, err := client(t, endpoint, "AK_PROJ_A", "wrong-secret", "proj_a").
+	_, err := srv.client(t, "AK_PROJ_A", "wrong-secret", "proj_a").
 		ListRecordData(&model.ListRecordDataRequest{PublishDomain: ptr("a.example.com")})
 	requireCode(t, err, 401, api.CodeAuthFailed)
 	// An unknown access key.
-	_, err = client(t, endpoint, "AK_NOBODY", "sk-a-0123456789", "proj_a").
+	_, err = srv.client(t, "AK_NOBODY", "sk-a-0123456789", "proj_a").
 		ListRecordData(&model.ListRecordDataRequest{PublishDomain: ptr("b.example.com")})
 	requireCode(t, err, 401, api.CodeAuthFailed)
 	// A key of project A asking for project B.
-	_, err = client(t, endpoint, "AK_PROJ_A", "sk-a-0123456789", "proj_b").
+	_, err = srv.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_b").
 		ListRecordData(&model.ListRecordDataRequest{PublishDomain: ptr("c.example.com")})
 	requireCode(t, err, 401, api.CodeForbiddenProject)
 	// The operator key reads project B.
-	resp, err := client(t, endpoint, "AK_OPERATOR", "sk-op-0123456789", "proj_b").
+	resp, err := srv.client(t, "AK_OPERATOR", "sk-op-0123456789", "proj_b").
 		ListRecordData(&model.ListRecordDataRequest{})
 	require.NoError(t, err)
 	list := *resp.RecordDataList
@@ -153,4 +189,80 @@ func requireCode(t *testing.T, err error, status int, code string) {
 	require.Equal(t, status, sre.StatusCode, sre.ErrorMessage)
 	require.Equal(t, code, sre.ErrorCode, sre.ErrorMessage)
 	require.Regexp(t, `^[0-9a-f]{32}$`, sre.RequestId)
+}
+
+// TestOfficialSDKSameRequestTwice is two SDK clients polling the same range in the same second:
+// the SDK dates its signatures to the second, so they send byte-identical signed requests, and
+// both are answered (CONTRACT.md §6: a signature is valid for its whole window).
+func TestOfficialSDKSameRequestTwice(t *testing.T) {
+	store := query.NewStore()
+	cur := time.Now().UTC().Truncate(time.Hour)
+	put(store, "proj_a", "*", cur.Add(-2*time.Hour+7*time.Minute), 4)
+	srv := startServer(t, store, nil)
+	var mu sync.Mutex
+	var sent []string // Authorization and X-Sdk-Date of each request
+	record := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			sent = append(sent, r.Header.Get("X-Sdk-Date")+" "+r.Header.Get("Authorization"))
+			mu.Unlock()
+			return next.RoundTrip(r)
+		})
+	}
+	c1 := srv.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a", record)
+	c2 := srv.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a", record)
+	req := &model.ListRecordDataRequest{StartTime: ptr(cur.Add(-3 * time.Hour).Format(layout)),
+		EndTime: ptr(cur.Add(-time.Hour).Format(layout))}
+	// The two requests are identical only when both fall within the same second of the
+	// clock; a pair that straddles a second is tried again (a handful of attempts is plenty).
+	for attempt := 0; ; attempt++ {
+		require.Less(t, attempt, 5, "no two requests within one second")
+		mu.Lock()
+		sent = nil
+		mu.Unlock()
+		r1, err := c1.ListRecordData(req)
+		require.NoError(t, err)
+		r2, err := c2.ListRecordData(req)
+		require.NoError(t, err, "the same signed request, a second time")
+		require.Equal(t, 200, r1.HttpStatusCode)
+		require.Equal(t, 200, r2.HttpStatusCode)
+		require.Equal(t, *r1.RecordDataList, *r2.RecordDataList)
+		require.Equal(t, int32(4), *(*r2.RecordDataList)[1].ConcurrentCount)
+		require.NotEqual(t, *r1.XRequestId, *r2.XRequestId)
+		mu.Lock()
+		same := len(sent) == 2 && sent[0] == sent[1]
+		mu.Unlock()
+		if same {
+			return
+		}
+	}
+}
+
+// TestOfficialSDKOldAndTamperedSignatures checks that what the window and the signature
+// protect is still refused: a signature dated more than 15 minutes before the server clock,
+// and a signed request altered on the way.
+func TestOfficialSDKOldAndTamperedSignatures(t *testing.T) {
+	store := query.NewStore()
+	// The server's clock is 16 minutes ahead of the SDK's, so every SDK signature is too old.
+	ahead := startServer(t, store, func() time.Time { return time.Now().Add(16 * time.Minute) })
+	_, err := ahead.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a").ListRecordData(&model.ListRecordDataRequest{})
+	requireCode(t, err, 401, api.CodeAuthFailed)
+	// 14 minutes is within the window.
+	within := startServer(t, store, func() time.Time { return time.Now().Add(14 * time.Minute) })
+	_, err = within.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a").ListRecordData(&model.ListRecordDataRequest{})
+	require.NoError(t, err)
+
+	srv := startServer(t, store, nil)
+	tamper := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			r = r.Clone(r.Context())
+			q := r.URL.Query()
+			q.Set("publish_domain", "other.example.com") // after signing
+			r.URL.RawQuery = q.Encode()
+			return next.RoundTrip(r)
+		})
+	}
+	_, err = srv.client(t, "AK_PROJ_A", "sk-a-0123456789", "proj_a", tamper).
+		ListRecordData(&model.ListRecordDataRequest{PublishDomain: ptr("push.example.com")})
+	requireCode(t, err, 401, api.CodeAuthFailed)
 }

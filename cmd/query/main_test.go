@@ -56,7 +56,7 @@ func TestSIGHUPReloadsCredentials(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
-	go func() { reloadOnSIGHUP(ctx, store, path, discard()); close(done) }()
+	go func() { reloadOnSIGHUP(ctx, reloader(store, path, nil, discard())); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	waitTokens := func(want int) {

@@ -1,18 +1,18 @@
 // Package ops serves what operators need from both services: /metrics in the Prometheus text
-// format, /healthz (the process is alive) and /readyz (it is ready for its job), and sets up
-// the JSON logger.
+// format, /healthz (the process is alive) and /readyz (it is ready for its job), sets up the
+// JSON logger, and builds the HTTP server both commands listen with: timeouts and a header
+// limit on every connection, optional HTTPS with a certificate that can be reloaded without
+// dropping connections, and, for a public API, the service's own answer in place of the plain
+// text net/http writes to a request it refuses before any handler sees it.
 package ops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,30 +36,15 @@ func Mux(reg *prometheus.Registry, ready func() bool) *http.ServeMux {
 	return mux
 }
 
-// Serve listens on addr and serves h until ctx is done, then shuts down gracefully. The
-// listener is opened before Serve returns its start error, so a busy port fails at once.
+// Serve listens on addr and serves h with the default Limits until ctx is done, then shuts
+// down gracefully. The listener is opened before Serve returns its start error, so a busy port
+// fails at once. It is Start for a plain-HTTP server that needs nothing else.
 func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (<-chan error, error) {
-	ln, err := net.Listen("tcp", addr)
+	srv, err := Start(ctx, ServerConfig{Addr: addr, Handler: h}, log)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	log.Info("http listening", "addr", ln.Addr().String())
-	return done, nil
+	return srv.Done(), nil
 }
 
 // Logger returns a JSON logger at the given level (debug, info, warn, error).
