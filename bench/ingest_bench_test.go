@@ -37,7 +37,7 @@ func BenchmarkIngestThroughput(b *testing.B) {
 	end := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
 	msgs, _ := workload.Generate(workload.Options{Seed: 7, Projects: 500, Events: b.N, Span: 12 * time.Hour,
 		End: end, MaxDelay: 10 * time.Minute, DupShare: 0.01})
-	if err := kafkax.EnsureTopics(ctx, brokers, kafkax.TopicSpec{Name: cfg.Topic, Partitions: cfg.Partitions,
+	if err := kafkax.Plain(brokers...).EnsureTopics(ctx, kafkax.TopicSpec{Name: cfg.Topic, Partitions: cfg.Partitions,
 		ReplicationFactor: 1}); err != nil {
 		b.Fatal(err)
 	}

@@ -29,12 +29,17 @@ type manifest struct {
 	Size       int    `json:"size"`
 	CRC        uint32 `json:"crc32c"`
 	NextOffset int64  `json:"next_offset"`
+	// Clean says the owner that wrote the checkpoint published nothing after it: it was the
+	// last thing a stopping owner did. A successor restoring a checkpoint that is not clean
+	// recovers (docs/reliability.md); one restoring a clean one rewrites it as not clean before
+	// it publishes anything.
+	Clean bool `json:"clean"`
 }
 
 // checkpointer reads and writes the checkpoints of one input partition. It belongs to the
 // partition's goroutine.
 type checkpointer struct {
-	brokers   []string
+	kafka     kafkax.Client
 	topic     string // the checkpoint topic
 	input     string // the input topic, part of every key
 	partition int    // input partition
@@ -53,7 +58,7 @@ func (c *checkpointer) prefix() string {
 func (c *checkpointer) load(ctx context.Context, ckptPartitions int) (snap []byte, next int64, ok bool, err error) {
 	latest := map[string][]byte{}
 	prefix := c.prefix()
-	err = kafkax.ReadAll(ctx, c.brokers, c.topic, c.partition%ckptPartitions, func(m kafka.Message) error {
+	err = c.kafka.ReadAll(ctx, c.topic, c.partition%ckptPartitions, func(m kafka.Message) error {
 		if k := string(m.Key); strings.HasPrefix(k, prefix) {
 			if m.Value == nil {
 				delete(latest, k)
@@ -98,9 +103,10 @@ func (c *checkpointer) load(ctx context.Context, ckptPartitions int) (snap []byt
 	return snap, m.NextOffset, true, nil
 }
 
-// save writes a checkpoint and returns once the broker has acknowledged all of it.
-func (c *checkpointer) save(ctx context.Context, snap []byte, next int64) error {
-	m := manifest{Slot: 0, Epoch: 1, Size: len(snap), CRC: crc32.Checksum(snap, castagnoli), NextOffset: next}
+// save writes a checkpoint and returns once the broker has acknowledged all of it. clean says
+// that the caller will publish nothing after it.
+func (c *checkpointer) save(ctx context.Context, snap []byte, next int64, clean bool) error {
+	m := manifest{Slot: 0, Epoch: 1, Size: len(snap), CRC: crc32.Checksum(snap, castagnoli), NextOffset: next, Clean: clean}
 	if c.has {
 		m.Slot, m.Epoch = 1-c.last.Slot, c.last.Epoch+1
 	}
@@ -120,11 +126,26 @@ func (c *checkpointer) save(ctx context.Context, snap []byte, next int64) error 
 	if err := c.writer.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("write checkpoint %d of partition %d (%d bytes): %w", m.Epoch, c.partition, len(snap), err)
 	}
-	raw, _ := json.Marshal(m)
-	if err := c.writer.WriteMessages(ctx, kafka.Message{Key: []byte(prefix + "manifest"), Value: raw}); err != nil {
-		return fmt.Errorf("write checkpoint manifest %d of partition %d: %w", m.Epoch, c.partition, err)
+	if err := c.writeManifest(ctx, m); err != nil {
+		return err
 	}
 	c.chunks[m.Slot] = m.Chunks
+	return nil
+}
+
+// markDirty rewrites the manifest of the loaded checkpoint as not clean: call it before
+// publishing anything after restoring a clean checkpoint.
+func (c *checkpointer) markDirty(ctx context.Context) error {
+	m := c.last
+	m.Clean = false
+	return c.writeManifest(ctx, m)
+}
+
+func (c *checkpointer) writeManifest(ctx context.Context, m manifest) error {
+	raw, _ := json.Marshal(m)
+	if err := c.writer.WriteMessages(ctx, kafka.Message{Key: []byte(c.prefix() + "manifest"), Value: raw}); err != nil {
+		return fmt.Errorf("write checkpoint manifest %d of partition %d: %w", m.Epoch, c.partition, err)
+	}
 	c.last, c.has = m, true
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recordusage/recordusage/engine"
+	"github.com/recordusage/recordusage/internal/kafkax"
 )
 
 // Config configures a Service. Start from DefaultConfig.
@@ -23,6 +24,10 @@ type Config struct {
 	CheckpointTopic string // compacted engine checkpoints (default record-usage-checkpoints)
 	DLQTopic        string // dead letters (default record-events-dlq)
 
+	// Security is how every connection to the brokers is secured (TLS, SASL); the zero value
+	// is plaintext without authentication.
+	Security kafkax.Security
+
 	// Topics are created with these when missing.
 	Partitions        int           // of the input and checkpoint topics (default 6)
 	ResultsPartitions int           // of the results topic (default 3)
@@ -31,6 +36,12 @@ type Config struct {
 
 	Engine             engine.Config
 	FlushInterval      time.Duration // how often results are published (default 200ms)
+	// BacklogFlushInterval is how often results are published while a partition reads a
+	// backlog (default 1s). Each flush publishes every hour that changed since the last one, and
+	// in a backlog most hours change between flushes: publishing less often writes (and makes
+	// every query replica read) fewer intermediate values. The partition still publishes at
+	// once when it reaches its end.
+	BacklogFlushInterval time.Duration
 	CheckpointInterval time.Duration // how often each partition is checkpointed (default 10s)
 
 	// Consumer-group membership. A killed instance's partitions move to the others once its
@@ -49,7 +60,7 @@ func DefaultConfig() Config {
 		Topic: "record-events", Group: "record-usage", ResultsTopic: "record-usage-hourly",
 		CheckpointTopic: "record-usage-checkpoints", DLQTopic: "record-events-dlq",
 		Partitions: 6, ResultsPartitions: 3, ReplicationFactor: 1, DLQRetention: 7 * 24 * time.Hour,
-		Engine: engine.DefaultConfig(), FlushInterval: 200 * time.Millisecond, CheckpointInterval: 10 * time.Second,
+		Engine: engine.DefaultConfig(), FlushInterval: 200 * time.Millisecond, BacklogFlushInterval: time.Second, CheckpointInterval: 10 * time.Second,
 		SessionTimeout: 10 * time.Second, HeartbeatInterval: 3 * time.Second, RebalanceTimeout: 30 * time.Second,
 	}
 }
@@ -64,6 +75,9 @@ func (c Config) Validate() error {
 	case c.Partitions < 1 || c.ResultsPartitions < 1 || c.ReplicationFactor < 1:
 		return fmt.Errorf("ingest: partitions (%d, %d) and replication factor (%d) must be at least 1",
 			c.Partitions, c.ResultsPartitions, c.ReplicationFactor)
+	case c.BacklogFlushInterval < c.FlushInterval:
+		return fmt.Errorf("ingest: backlog flush interval %v must be at least the flush interval %v",
+			c.BacklogFlushInterval, c.FlushInterval)
 	case c.FlushInterval <= 0 || c.CheckpointInterval < c.FlushInterval:
 		return fmt.Errorf("ingest: flush interval %v must be positive and at most the checkpoint interval %v",
 			c.FlushInterval, c.CheckpointInterval)
@@ -73,6 +87,9 @@ func (c Config) Validate() error {
 	case c.HeartbeatInterval*3 > c.SessionTimeout:
 		return fmt.Errorf("ingest: heartbeat interval %v is more than a third of the session timeout %v; "+
 			"a member would be expelled after one late heartbeat", c.HeartbeatInterval, c.SessionTimeout)
+	}
+	if err := c.Security.Validate(); err != nil {
+		return err
 	}
 	return c.Engine.Validate()
 }

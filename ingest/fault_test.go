@@ -4,20 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/window"
@@ -62,70 +57,11 @@ func startServiceWith(t *testing.T, ctx context.Context, cfg Config, name string
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(rctx) }()
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, cfg.Brokers, cfg.Topic); return err == nil }))
+	require.NoError(t, waitFor(ctx, func() bool { _, err := testClient(t, cfg).WaitPartitions(ctx, cfg.Topic); return err == nil }))
 	return func() {
 		cancel()
 		require.NoError(t, <-done)
 	}
-}
-
-// TestCrashRecovery kills the ingest process with SIGKILL at random points, at least three times,
-// restarts it each time, and checks that the final results equal the reference model, as an
-// uninterrupted run's do (TestWorkloadMatchesReference).
-func TestCrashRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the ingest binary")
-	}
-	brokers, real := testBrokers(t)
-	if !real {
-		// The embedded broker's group coordinator waits out the rebalance timeout for a killed
-		// member, so this test would take minutes; it is a test of the real broker anyway.
-		t.Skip("needs the real broker (RECORD_TEST_BROKERS; see scripts/kafka/kafka.sh)")
-	}
-	bin := filepath.Join(t.TempDir(), "ingest")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/ingest")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-
-	// The binary uses the real wall clock: the workload ends ten minutes ago.
-	end := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
-	msgs, good := faultWorkload(real, end)
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	cfg := testConfig(brokers, end)
-	args := []string{"--brokers", strings.Join(brokers, ","), "--topic", cfg.Topic, "--group", cfg.Group,
-		"--results-topic", cfg.ResultsTopic, "--checkpoint-topic", cfg.CheckpointTopic, "--dlq-topic", cfg.DLQTopic,
-		"--partitions", "6", "--flush-interval", "50ms", "--checkpoint-interval", "300ms", "--http", "127.0.0.1:0",
-		"--log-level", "warn"}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, args...)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	cmd := start()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	require.NoError(t, waitFor(ctx, func() bool { _, err := kafkax.WaitPartitions(ctx, brokers, cfg.Topic); return err == nil }))
-	half := len(msgs) / 2
-	produce(t, ctx, cfg, msgs[:half])
-	r := rand.New(rand.NewPCG(3, 3))
-	for kill := range 4 {
-		if kill == 2 {
-			produce(t, ctx, cfg, msgs[half:])
-		}
-		time.Sleep(time.Duration(300+r.IntN(1500)) * time.Millisecond) // a random point of the run, not synchronisation
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
-		t.Logf("killed ingest (kill %d); restarting", kill+1)
-		cmd = start()
-	}
-	restarted := time.Now()
-	waitResults(t, ctx, cfg, good)
-	t.Logf("recovery: exact results %v after the last restart (includes the group's session timeout)",
-		time.Since(restarted).Round(10*time.Millisecond))
-	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), "SIGTERM: checkpoint, commit and a clean exit")
 }
 
 // TestRebalance runs two instances in one group on six partitions, stops one mid-stream, later

@@ -34,6 +34,13 @@ func testBrokers(t *testing.T) (brokers []string, real bool) {
 	return []string{emb.Addr}, false
 }
 
+// testClient returns the client of cfg's brokers and security, as the service builds it.
+func testClient(t *testing.T, cfg Config) kafkax.Client {
+	c, err := kafkax.NewClient(cfg.Brokers, cfg.Security)
+	require.NoError(t, err)
+	return c
+}
+
 // testConfig returns a config whose topics and group are unique to this test run.
 func testConfig(brokers []string, now time.Time) Config {
 	id := strconv.FormatUint(rand.Uint64()%1e9, 10)
@@ -49,8 +56,8 @@ func testConfig(brokers []string, now time.Time) Config {
 
 func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Hash{}, Transport: &kafka.Transport{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
+	w := testClient(t, cfg).Writer(cfg.Topic, &kafka.Hash{})
+	w.RequiredAcks, w.BatchSize, w.BatchTimeout = kafka.RequireAll, 5000, 5*time.Millisecond
 	defer kafkax.CloseWriter(w)
 	batch := make([]kafka.Message, 0, 5000)
 	for i, m := range msgs {
@@ -65,11 +72,11 @@ func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Mess
 // readResults materializes the results topic: the latest value of every key.
 func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.SeriesHour]window.Peak {
 	t.Helper()
-	n, err := kafkax.WaitPartitions(ctx, cfg.Brokers, cfg.ResultsTopic)
+	n, err := testClient(t, cfg).WaitPartitions(ctx, cfg.ResultsTopic)
 	require.NoError(t, err)
 	out := map[reference.SeriesHour]window.Peak{}
 	for p := range n {
-		require.NoError(t, kafkax.ReadAll(ctx, cfg.Brokers, cfg.ResultsTopic, p, func(m kafka.Message) error {
+		require.NoError(t, testClient(t, cfg).ReadAll(ctx, cfg.ResultsTopic, p, func(m kafka.Message) error {
 			r, err := results.Decode(m.Key, m.Value)
 			if err != nil {
 				return err
@@ -95,7 +102,7 @@ func countDLQ(t *testing.T, ctx context.Context, cfg Config) int {
 	t.Helper()
 	seen := map[string]bool{}
 	for p := range cfg.Partitions {
-		require.NoError(t, kafkax.ReadAll(ctx, cfg.Brokers, cfg.DLQTopic, p, func(m kafka.Message) error {
+		require.NoError(t, testClient(t, cfg).ReadAll(ctx, cfg.DLQTopic, p, func(m kafka.Message) error {
 			var src string
 			for _, h := range m.Headers {
 				if h.Key == "source-partition" || h.Key == "source-offset" {

@@ -19,6 +19,9 @@ type metrics struct {
 	checkpointSize *prometheus.GaugeVec
 	checkpointErrs prometheus.Counter
 	partitions     prometheus.Gauge
+	recoveries     prometheus.Counter
+	recoveryRecs   prometheus.Counter
+	recovering     prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -41,13 +44,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Checkpoints or commits that failed (they are retried)."}),
 		partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "recordusage_assigned_partitions",
 			Help: "Input partitions assigned to this instance."}),
+		recoveries: prometheus.NewCounter(prometheus.CounterOpts{Name: "recordusage_recoveries_total",
+			Help: "Partitions taken over from an owner that did not stop cleanly (docs/reliability.md)."}),
+		recoveryRecs: prometheus.NewCounter(prometheus.CounterOpts{Name: "recordusage_recovery_results_total",
+			Help: "Results and tombstones republished by recoveries, beyond what an uninterrupted run writes."}),
+		recovering: prometheus.NewGauge(prometheus.GaugeOpts{Name: "recordusage_partitions_recovering",
+			Help: "Assigned partitions still withholding the hours a previous owner may have published."}),
 	}
 	for _, r := range event.AllReasons() {
 		m.rejected.WithLabelValues(r.String())
 	}
 	if reg != nil {
 		reg.MustRegister(m.eventsIn, m.rejected, m.lateCorrected, m.published, m.lag,
-			m.checkpointAge, m.checkpointSize, m.checkpointErrs, m.partitions)
+			m.checkpointAge, m.checkpointSize, m.checkpointErrs, m.partitions, m.recoveries, m.recoveryRecs, m.recovering)
 	}
 	return m
 }

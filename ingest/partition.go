@@ -23,16 +23,27 @@ type partitionLoop struct {
 	partition int
 	log       *slog.Logger
 
-	eng      *engine.Engine
-	ckpt     *checkpointer
-	next     int64 // offset of the next message to apply
-	hwm      int64 // high watermark seen with the last message
-	dec      event.Decoder
-	ev       event.Event
-	out      []kafka.Message // results not yet published
-	dead     []kafka.Message // dead letters not yet published
-	lastCkpt time.Time
-	late     uint64 // engine's late count already added to the metric
+	eng  *engine.Engine
+	ckpt *checkpointer
+	next int64 // offset of the next message to apply
+	hwm  int64 // high watermark seen with the last message, or at the start
+
+	// reconcileAt is the end of the partition when the owner started: a predecessor cannot have
+	// read further, so a recovering engine reconciles once it has applied everything before it.
+	reconcileAt int64
+	recovering  bool // counted in the recovering gauge
+	dec         event.Decoder
+	ev          event.Event
+	out         []kafka.Message // results not yet published
+	dead        []kafka.Message // dead letters not yet published
+	lastCkpt    time.Time
+	late        uint64 // engine's late count already added to the metric
+
+	// caughtUp says the last flush published everything up to the end of the partition (it
+	// is counted in Service.caughtUp); started and backlog date the first time, for the log.
+	caughtUp bool
+	started  time.Time
+	backlog  int64 // messages behind the end when the partition started
 }
 
 // run restores the partition and processes it until the generation or the process ends, then
@@ -44,6 +55,12 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 	defer s.m.forget(p)
+	defer pl.setCaughtUp(false)
+	defer func() {
+		if pl.recovering {
+			s.m.recovering.Dec() // the next owner goes on with it
+		}
+	}()
 
 	if err := pl.restore(pctx, committed); err != nil {
 		if pctx.Err() == nil {
@@ -54,7 +71,10 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		return
 	}
 	ready()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.cfg.Brokers, Topic: s.cfg.Topic, Partition: p,
+	// The lag is known from the start: the partition's end offset was read by restore. (Before,
+	// a partition that never received a message reported the distance from kafka.FirstOffset.)
+	s.m.lag.WithLabelValues(strconv.Itoa(p)).Set(float64(max(0, pl.hwm-pl.next)))
+	r := s.kafka.Reader(kafka.ReaderConfig{Topic: s.cfg.Topic, Partition: p,
 		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond})
 	defer kafkax.CloseReader(r)
 	if err := r.SetOffset(pl.next); err != nil {
@@ -62,6 +82,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		return
 	}
 	pl.log.Info("partition started", "offset", pl.next)
+	pl.started, pl.backlog = time.Now(), max(0, pl.hwm-pl.next)
 	// One deadline per flush interval, shared by the fetches within it, rather than a context
 	// and a timer per message on the hot path.
 	lastFlush := time.Now()
@@ -78,11 +99,20 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 			pl.log.Warn("fetch failed; retrying", "err", brief(err))
 			continue
 		}
-		if time.Since(lastFlush) < s.cfg.FlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 {
+		// Publish once per backlog flush interval while reading a backlog, and at once when
+		// the message read was the last one of the partition: a backlog's results then appear
+		// as soon as it is read, not up to a flush interval later, and a caught-up partition
+		// publishes each fetched batch (its messages come together) without waiting.
+		if time.Since(lastFlush) < s.cfg.BacklogFlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 &&
+			pl.next < pl.hwm {
 			continue
 		}
 		lastFlush = time.Now()
-		window.reset(pctx, lastFlush.Add(s.cfg.FlushInterval))
+		if pl.next < pl.hwm {
+			window.reset(pctx, lastFlush.Add(s.cfg.BacklogFlushInterval))
+		} else {
+			window.reset(pctx, lastFlush.Add(s.cfg.FlushInterval))
+		}
 		if !pl.flushRetrying(pctx) {
 			continue // stopping: the final flush below tries once more
 		}
@@ -93,54 +123,100 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		s.m.checkpointAge.WithLabelValues(strconv.Itoa(p)).Set(time.Since(pl.lastCkpt).Seconds())
 	}
 	// The generation or the process is ending: publish, checkpoint and commit what was applied,
-	// with a context of its own since pctx is done.
+	// with a context of its own since pctx is done. The checkpoint is clean: nothing is
+	// published after it, so the next owner need not recover.
 	final, cancelFinal := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancelFinal()
 	if err := pl.flush(final); err != nil {
 		pl.log.Warn("final publish failed; the next owner replays from the last checkpoint", "err", brief(err))
 		return
 	}
-	pl.checkpoint(final)
+	pl.checkpointAs(final, true)
 	pl.log.Info("partition stopped", "offset", pl.next)
 }
 
-// restore loads the partition's checkpoint, or starts an empty engine at the committed offset.
+// restore loads the partition's checkpoint, or starts an empty engine at the committed offset,
+// and decides whether the engine must recover (docs/reliability.md): it does unless the
+// checkpoint is clean or the partition was never processed. Before it returns, the checkpoint
+// topic says that this owner may publish: a first checkpoint for a partition never processed,
+// or the restored one rewritten as not clean.
 func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
 	s := pl.s
-	pl.ckpt = &checkpointer{brokers: s.cfg.Brokers, topic: s.cfg.CheckpointTopic, input: s.cfg.Topic,
+	pl.ckpt = &checkpointer{kafka: s.kafka, topic: s.cfg.CheckpointTopic, input: s.cfg.Topic,
 		partition: pl.partition, writer: s.checkpoints}
 	var snap []byte
 	var ok bool
-	var err error
-	for {
+	var first int64
+	err := pl.retry(ctx, "reading the checkpoint", func() (err error) {
 		snap, pl.next, ok, err = pl.ckpt.load(ctx, s.ckptPartitions)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		pl.log.Warn("reading the checkpoint failed; retrying", "err", brief(err))
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+		return err
+	})
+	if err == nil {
+		err = pl.retry(ctx, "reading the partition's offsets", func() (err error) {
+			first, pl.reconcileAt, err = s.kafka.Offsets(ctx, s.cfg.Topic, pl.partition)
+			return err
+		})
 	}
 	if err != nil {
 		return err
 	}
+	pl.hwm = pl.reconcileAt
 	pl.lastCkpt = time.Now()
+	mustRecover := true
 	if ok {
 		pl.eng, err = engine.Restore(s.cfg.Engine, s.cfg.Now, snap)
 		if err != nil {
 			return err
 		}
-		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap))
-		return nil
+		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
+		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
+			err = pl.retry(ctx, "marking the checkpoint as in use", func() error { return pl.ckpt.markDirty(ctx) })
+		}
+	} else {
+		pl.eng, err = engine.New(s.cfg.Engine, s.cfg.Now)
+		if err != nil {
+			return err
+		}
+		// With no checkpoint and no committed offset, no owner has published anything for this
+		// partition: every owner writes a checkpoint before it publishes.
+		mustRecover = committed >= 0
+		pl.next = committed
+		if pl.next < 0 {
+			pl.next = first
+		}
+		snap := pl.eng.AppendSnapshot(nil)
+		err = pl.retry(ctx, "writing the first checkpoint", func() error { return pl.ckpt.save(ctx, snap, pl.next, false) })
 	}
-	pl.eng, err = engine.New(s.cfg.Engine, s.cfg.Now)
-	pl.next = committed
-	if pl.next < 0 {
-		pl.next = kafka.FirstOffset
+	if err != nil {
+		return err
 	}
-	return err
+	if mustRecover {
+		pl.eng.BeginRecovery()
+	}
+	if pl.eng.Recovering() {
+		s.m.recoveries.Inc()
+		s.m.recovering.Inc()
+		pl.recovering = true
+		pl.log.Info("recovering: the previous owner may have published after its checkpoint; "+
+			"hours it may have published are withheld until the partition is read up to the offset", "offset", pl.reconcileAt)
+	}
+	return nil
+}
+
+// retry calls fn until it succeeds or ctx ends, waiting a second between attempts.
+func (pl *partitionLoop) retry(ctx context.Context, what string, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		pl.log.Warn(what+" failed; retrying", "err", brief(err))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // handle decodes and applies one message; a rejected one becomes a dead letter.
@@ -148,6 +224,9 @@ func (pl *partitionLoop) handle(m kafka.Message) {
 	s := pl.s
 	s.m.eventsIn.Inc()
 	pl.next, pl.hwm = m.Offset+1, m.HighWaterMark
+	if pl.caughtUp {
+		pl.setCaughtUp(false) // published up to here only once flushed
+	}
 	key := m.Key
 	if key == nil {
 		key = []byte{} // a message without a key cannot be routed by project: a key mismatch
@@ -183,10 +262,20 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		s.m.lateCorrected.Add(float64(late - pl.late))
 		pl.late = late
 	}
-	pl.eng.Flush(caughtUp, func(r engine.Result) {
+	emit := func(r engine.Result) {
 		k, v := results.Encode(r)
 		pl.out = append(pl.out, kafka.Message{Key: k, Value: v})
-	})
+	}
+	pl.eng.Flush(caughtUp, emit)
+	if pl.eng.Recovering() && pl.next >= pl.reconcileAt {
+		n := len(pl.out)
+		pl.eng.Reconcile(emit)
+		s.m.recoveryRecs.Add(float64(len(pl.out) - n))
+		s.m.recovering.Dec()
+		pl.recovering = false
+		pl.log.Info("recovery done: republished every hour the previous owner may have published",
+			"offset", pl.next, "records", len(pl.out)-n)
+	}
 	if len(pl.out) > 0 {
 		if err := s.results.WriteMessages(ctx, pl.out...); err != nil {
 			return err
@@ -202,7 +291,27 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		clear(pl.dead)
 		pl.dead = pl.dead[:0]
 	}
+	pl.setCaughtUp(caughtUp)
 	return nil
+}
+
+// setCaughtUp records whether everything up to the end of the partition is published, in the
+// count behind Service.CaughtUp, and logs the first time a backlog has been worked off.
+func (pl *partitionLoop) setCaughtUp(c bool) {
+	if c == pl.caughtUp {
+		return
+	}
+	if c && !pl.started.IsZero() {
+		pl.log.Info("partition caught up: read to its end and published", "offset", pl.next,
+			"messages", pl.backlog, "took", time.Since(pl.started).Round(time.Millisecond).String())
+		pl.started = time.Time{}
+	}
+	pl.caughtUp = c
+	if c {
+		pl.s.caughtUp.Add(1)
+	} else {
+		pl.s.caughtUp.Add(-1)
+	}
 }
 
 // deadline is a context that ends at a time and can be moved on, cancelling the old one.
@@ -245,13 +354,16 @@ func (pl *partitionLoop) flushRetrying(ctx context.Context) bool {
 
 // checkpoint saves the engine with the next offset, then commits that offset. Call it right
 // after a successful flush, so that everything the checkpoint covers is published.
-func (pl *partitionLoop) checkpoint(ctx context.Context) {
+func (pl *partitionLoop) checkpoint(ctx context.Context) { pl.checkpointAs(ctx, false) }
+
+// checkpointAs is checkpoint; clean says that nothing will be published after it.
+func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	s, p := pl.s, pl.partition
 	if pl.next < 0 {
 		return // nothing read yet
 	}
 	snap := pl.eng.AppendSnapshot(nil)
-	if err := pl.ckpt.save(ctx, snap, pl.next); err != nil {
+	if err := pl.ckpt.save(ctx, snap, pl.next, clean); err != nil {
 		s.m.checkpointErrs.Inc()
 		pl.log.Warn("checkpoint failed; offsets not committed", "err", brief(err))
 		return

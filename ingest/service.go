@@ -22,14 +22,16 @@ import (
 // now owns. Each partition is read with its own Reader (FetchMessage, never ReadMessage), and its
 // offsets are committed through the generation only after a checkpoint holds the state up to them.
 type Service struct {
-	cfg Config
-	log *slog.Logger
-	m   *metrics
+	cfg   Config
+	kafka kafkax.Client // every connection to Kafka goes through it
+	log   *slog.Logger
+	m     *metrics
 
 	results, dlq, checkpoints *kafka.Writer
 	ckptPartitions            int
 	ready                     atomic.Bool
 	assigned                  atomic.Int64
+	caughtUp                  atomic.Int64 // assigned partitions read to their end and published
 }
 
 // New returns a service; reg may be nil (no metrics).
@@ -43,18 +45,38 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Service, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log, m: newMetrics(reg)}, nil
+	kc, err := kafkax.NewClient(cfg.Brokers, cfg.Security)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return &Service{cfg: cfg, kafka: kc, log: log, m: newMetrics(reg)}, nil
 }
 
 // Ready reports whether the service has joined the group and restored its partitions.
 func (s *Service) Ready() bool { return s.ready.Load() }
 
-// Run creates missing topics, joins the group and processes partitions until ctx is done; then
-// it checkpoints and commits every partition it owns and returns.
+// CaughtUp reports whether the service is ready and every partition it owns has read the
+// partition to the end it saw last and published the results of everything read: the moment
+// the results topic holds what the input up to there implies. It is a snapshot; new input
+// makes it false again until it is read and published.
+func (s *Service) CaughtUp() bool {
+	return s.ready.Load() && s.caughtUp.Load() == s.assigned.Load()
+}
+
+// Run checks that Kafka can be used with the configured security (a wrong password or
+// certificate is an error naming the broker and the cause), creates missing topics, joins the
+// group and processes partitions until ctx is done; then it checkpoints and commits every
+// partition it owns and returns.
 func (s *Service) Run(ctx context.Context) error {
 	c := s.cfg
+	if err := s.kafka.Preflight(ctx, s.log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return fmt.Errorf("start-up check: %w", err)
+	}
 	compact := map[string]string{"cleanup.policy": "compact"}
-	if err := kafkax.EnsureTopics(ctx, c.Brokers,
+	if err := s.kafka.EnsureTopics(ctx,
 		kafkax.TopicSpec{Name: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor},
 		kafkax.TopicSpec{Name: c.ResultsTopic, Partitions: c.ResultsPartitions, ReplicationFactor: c.ReplicationFactor, Configs: compact},
 		kafkax.TopicSpec{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
@@ -68,7 +90,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	n, err := kafkax.WaitPartitions(ctx, c.Brokers, c.CheckpointTopic)
+	n, err := s.kafka.WaitPartitions(ctx, c.CheckpointTopic)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -77,11 +99,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.ckptPartitions = n
 	newWriter := func(topic string, b kafka.Balancer) *kafka.Writer {
-		// Each writer has its own transport: kafka-go's shared default transport caches topic
-		// metadata, and a topic created a moment ago would look unknown for seconds.
-		return &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: topic, Balancer: b, Transport: &kafka.Transport{},
-			RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, BatchSize: 10_000,
-			BatchBytes: 4 << 20, MaxAttempts: 5, WriteBackoffMin: 50 * time.Millisecond}
+		// Each writer has its own transport (Client.Writer makes one): kafka-go's shared default
+		// transport caches topic metadata, and a topic created a moment ago would look unknown
+		// for seconds.
+		w := s.kafka.Writer(topic, b)
+		w.RequiredAcks, w.BatchTimeout, w.BatchSize = kafka.RequireAll, 2*time.Millisecond, 10_000
+		w.BatchBytes, w.MaxAttempts, w.WriteBackoffMin = 4<<20, 5, 50*time.Millisecond
+		return w
 	}
 	// The broker limits the size of a record batch (message.max.bytes, 1 MiB by default), so
 	// batches stay under it; a dead letter may be as big as the largest input message, for
@@ -97,8 +121,8 @@ func (s *Service) Run(ctx context.Context) error {
 	defer kafkax.CloseWriter(s.dlq)
 	defer kafkax.CloseWriter(s.checkpoints)
 
-	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID: c.Group, Brokers: c.Brokers, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
+	group, err := s.kafka.ConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: c.Group, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
 		SessionTimeout: c.SessionTimeout, HeartbeatInterval: c.HeartbeatInterval, RebalanceTimeout: c.RebalanceTimeout,
 		JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
 	})

@@ -21,6 +21,9 @@ import (
 type Config struct {
 	// Brokers are the Kafka bootstrap brokers (required).
 	Brokers []string
+	// Security is how every connection to the brokers is secured (TLS, SASL); the zero value
+	// is plaintext without authentication.
+	Security kafkax.Security
 	// Topic is the compacted results topic (default record-usage-hourly).
 	Topic string
 	// Retain is how far back from now hours are kept (default 91 days: the 90-day query
@@ -55,12 +58,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("query: retain (%v), prune interval (%v) and retry backoff (%v) must be positive",
 			c.Retain, c.PruneInterval, c.RetryBackoff)
 	}
-	return nil
+	return c.Security.Validate()
 }
 
 // Materializer reads the results topic into a Store and keeps it up to date.
 type Materializer struct {
 	cfg   Config
+	kafka kafkax.Client // every connection to Kafka goes through it
 	store *Store
 	log   *slog.Logger
 	m     *metrics
@@ -81,7 +85,11 @@ func NewMaterializer(cfg Config, store *Store, log *slog.Logger, reg prometheus.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	mt := &Materializer{cfg: cfg, store: store, log: log.With("topic", cfg.Topic),
+	kc, err := kafkax.NewClient(cfg.Brokers, cfg.Security)
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	mt := &Materializer{cfg: cfg, kafka: kc, store: store, log: log.With("topic", cfg.Topic),
 		caughtUpCh: make(chan struct{})}
 	mt.m = newMetrics(reg, store, mt.caughtUp.Load)
 	return mt, nil
@@ -93,12 +101,19 @@ func (mt *Materializer) Ready() bool { return mt.caughtUp.Load() }
 // CaughtUp is closed once Ready becomes true.
 func (mt *Materializer) CaughtUp() <-chan struct{} { return mt.caughtUpCh }
 
-// Run reads the topic until ctx is done. It waits for the topic to exist, reads the start-up
-// end offset of every partition, then runs one goroutine per partition. It returns nil when
-// ctx is cancelled.
+// Run reads the topic until ctx is done. It checks that Kafka can be used with the configured
+// security (a wrong password or certificate is an error naming the broker and the cause), waits
+// for the topic to exist, reads the start-up end offset of every partition, then runs one
+// goroutine per partition. It returns nil when ctx is cancelled.
 func (mt *Materializer) Run(ctx context.Context) error {
+	if err := mt.kafka.Preflight(ctx, mt.log); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("start-up check: %w", err)
+	}
 	mt.log.Info("waiting for the results topic and its partition leaders")
-	n, err := kafkax.WaitPartitions(ctx, mt.cfg.Brokers, mt.cfg.Topic)
+	n, err := mt.kafka.WaitPartitions(ctx, mt.cfg.Topic)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -108,7 +123,7 @@ func (mt *Materializer) Run(ctx context.Context) error {
 	ends := make([]int64, n)
 	for p := range n {
 		for {
-			first, end, err := kafkax.Offsets(ctx, mt.cfg.Brokers, mt.cfg.Topic, p)
+			first, end, err := mt.kafka.Offsets(ctx, mt.cfg.Topic, p)
 			if err == nil {
 				if first >= end {
 					end = -1 // empty: nothing to catch up with
@@ -156,7 +171,7 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 	}
 	// A partition Reader (no group) starts at kafka.FirstOffset, resolved by the broker when
 	// reading: not the offset read at start-up, which compaction may have removed since.
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: mt.cfg.Brokers, Topic: mt.cfg.Topic, Partition: p,
+	r := mt.kafka.Reader(kafka.ReaderConfig{Topic: mt.cfg.Topic, Partition: p,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
 	defer kafkax.CloseReader(r)
 	offset := mt.m.offsets.WithLabelValues(strconv.Itoa(p))

@@ -31,7 +31,7 @@ func startBroker(t *testing.T, partitions int) []string {
 	brokers := []string{emb.Addr}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	require.NoError(t, kafkax.EnsureTopics(ctx, brokers, kafkax.TopicSpec{Name: testTopic,
+	require.NoError(t, kafkax.Plain(brokers...).EnsureTopics(ctx, kafkax.TopicSpec{Name: testTopic,
 		Partitions: partitions, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}))
 	return brokers
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/recordusage/recordusage/internal/kafkax"
 )
 
 // Sink receives the messages of a run, a batch at a time. Write must be done with the messages'
@@ -20,7 +23,10 @@ type Sink interface {
 // KafkaConfig configures a KafkaSink.
 type KafkaConfig struct {
 	Brokers []string
-	Topic   string
+	// Security is how the connections to the brokers are secured (TLS, SASL); the zero value
+	// is plaintext without authentication.
+	Security kafkax.Security
+	Topic    string
 	// RequiredAcks is kafka.RequireOne (default) or kafka.RequireAll.
 	RequiredAcks kafka.RequiredAcks
 	// BatchSize and BatchTimeout are the writer's (defaults 5000 and 10ms).
@@ -31,14 +37,20 @@ type KafkaConfig struct {
 // KafkaSink writes messages to a Kafka topic with kafka-go, keyed by project and partitioned by
 // the hash of the key, as every producer of record-events must.
 type KafkaSink struct {
-	w    *kafka.Writer
-	msgs []kafka.Message // reused between writes
+	kafka kafkax.Client
+	w     *kafka.Writer
+	msgs  []kafka.Message // reused between writes
 }
 
-// NewKafkaSink returns a sink writing to cfg.Topic. It does not connect until the first write.
+// NewKafkaSink returns a sink writing to cfg.Topic. It does not connect until the first write
+// (or Preflight).
 func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
 		return nil, errors.New("loadgen: kafka sink needs brokers and a topic")
+	}
+	kc, err := kafkax.NewClient(cfg.Brokers, cfg.Security)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
 	}
 	if cfg.RequiredAcks == kafka.RequireNone {
 		cfg.RequiredAcks = kafka.RequireOne
@@ -49,13 +61,21 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	if cfg.BatchTimeout <= 0 {
 		cfg.BatchTimeout = 10 * time.Millisecond
 	}
-	// Each writer has its own Transport (a shared default one mixes connections between
-	// writers), and no compression: reading Lz4 back hung in our tests.
-	return &KafkaSink{w: &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Hash{},
-		Transport: &kafka.Transport{}, RequiredAcks: cfg.RequiredAcks,
-		BatchSize: cfg.BatchSize, BatchTimeout: cfg.BatchTimeout, BatchBytes: 16 << 20,
-	}}, nil
+	// Each writer has its own Transport (Client.Writer makes one; a shared default one mixes
+	// connections between writers), and no compression: reading Lz4 back hung in our tests.
+	w := kc.Writer(cfg.Topic, &kafka.Hash{})
+	w.RequiredAcks, w.BatchSize, w.BatchTimeout, w.BatchBytes = cfg.RequiredAcks, cfg.BatchSize, cfg.BatchTimeout, 16<<20
+	return &KafkaSink{kafka: kc, w: w}, nil
+}
+
+// Preflight checks that the brokers can be used with the configured security, so that a wrong
+// password or certificate stops the run at once with an error naming the broker and the cause,
+// rather than as writes that fail after retrying.
+func (s *KafkaSink) Preflight(ctx context.Context, log *slog.Logger) error {
+	if err := s.kafka.Preflight(ctx, log); err != nil {
+		return fmt.Errorf("start-up check: %w", err)
+	}
+	return nil
 }
 
 // Write sends msgs and waits until the broker has acknowledged them.

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,6 +29,7 @@ func run(args []string) error {
 	cfg := ingest.DefaultConfig()
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	brokers := fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated; empty runs an in-memory broker on "+embeddedAddr+" (trial use only)")
+	kafkaSecurity := cli.RegisterKafkaSecurity(fs)
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "input topic of recording events")
 	fs.StringVar(&cfg.Group, "group", cfg.Group, "consumer group")
 	fs.StringVar(&cfg.ResultsTopic, "results-topic", cfg.ResultsTopic, "compacted topic of hourly results")
@@ -41,6 +43,7 @@ func run(args []string) error {
 	fs.DurationVar(&cfg.Engine.CorrectionHorizon, "correction-horizon", cfg.Engine.CorrectionHorizon, "how far behind the watermark events are still applied")
 	fs.DurationVar(&cfg.Engine.MaxClockSkew, "max-clock-skew", cfg.Engine.MaxClockSkew, "how far ahead of the wall clock an event time may be")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "how often results are published")
+	fs.DurationVar(&cfg.BacklogFlushInterval, "backlog-flush-interval", cfg.BacklogFlushInterval, "how often results are published while a partition reads a backlog (at once when it reaches the end)")
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", cfg.CheckpointInterval, "how often each partition is checkpointed and committed")
 	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", cfg.SessionTimeout, "consumer-group session: a member silent this long is expelled and its partitions move")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", cfg.HeartbeatInterval, "consumer-group heartbeat; at most a third of --session-timeout")
@@ -54,10 +57,16 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Security, err = kafkaSecurity.Load(log); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	cfg.Brokers = cli.Split(*brokers)
+	if len(cfg.Brokers) == 0 && cfg.Security != (kafkax.Security{}) {
+		return errors.New("the --kafka-tls and --kafka-sasl-* flags need --brokers: the in-memory broker is plaintext")
+	}
 	if len(cfg.Brokers) == 0 {
 		emb, err := kafkax.StartEmbedded(embeddedAddr)
 		if err != nil {

@@ -35,6 +35,7 @@ func run(args []string) error {
 	limits := api.DefaultLimits()
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+	kafkaSecurity := cli.RegisterKafkaSecurity(fs)
 	fs.StringVar(&cfg.Topic, "results-topic", cfg.Topic, "compacted topic of hourly results (written by ingest)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the API, /openapi.yaml, /metrics, /healthz and /readyz")
 	credentials := fs.String("credentials", "", "JSON file of tokens and access keys (reloaded on SIGHUP)")
@@ -42,6 +43,7 @@ func run(args []string) error {
 	fs.Var((*days)(&limits.MaxSpan), "max-span", "largest span between the start and end hour of a query (Go duration, or days as 31d)")
 	fs.Var((*days)(&limits.MaxLookback), "max-lookback", "how far back from now a query may start (Go duration, or days as 90d)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	httpf := registerHTTPFlags(fs)
 	if err := cli.ParseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -49,8 +51,14 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Security, err = kafkaSecurity.Load(log); err != nil {
+		return err
+	}
 	if limits.MaxSpan < time.Hour || limits.MaxLookback < time.Hour {
 		return fmt.Errorf("--max-span (%v) and --max-lookback (%v) must be at least 1h", limits.MaxSpan, limits.MaxLookback)
+	}
+	if err := httpf.validate(); err != nil {
+		return err
 	}
 	cfg.Brokers = cli.Split(*brokers)
 	// Keep what a query can reach, plus a day.
@@ -60,10 +68,14 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	certs, err := httpf.certificates()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if store != nil {
-		go reloadOnSIGHUP(ctx, store, *credentials, log)
+	if store != nil || certs != nil {
+		go reloadOnSIGHUP(ctx, reloader(store, *credentials, certs, log))
 	}
 
 	reg := ops.NewRegistry()
@@ -73,11 +85,12 @@ func run(args []string) error {
 		return err
 	}
 	srv, err := api.NewServer(api.ServerConfig{Auth: auth, Source: peaks, Ready: mt.Ready, Limits: limits,
+		MaxQueryBytes: httpf.maxQueryBytes, MaxQueryParams: httpf.maxQueryParams,
 		Ops: ops.Mux(reg, mt.Ready), Pages: web.Handler(), Log: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
-	httpDone, err := ops.Serve(ctx, *httpAddr, srv, log)
+	httpSrv, err := httpf.serve(ctx, *httpAddr, srv, certs, log)
 	if err != nil {
 		return err
 	}
@@ -88,7 +101,7 @@ func run(args []string) error {
 	}
 	// SIGTERM: stop accepting, let requests in flight finish (ops.Serve shuts down on ctx).
 	stop()
-	<-httpDone
+	<-httpSrv.Done()
 	log.Info("query stopped", "uptime", time.Since(start).Round(time.Second).String())
 	return err
 }
@@ -112,27 +125,6 @@ func authenticator(path string, insecure bool, log *slog.Logger) (*api.Authentic
 	tokens, keys := store.Len()
 	log.Info("credentials loaded", "file", path, "tokens", tokens, "access_keys", keys)
 	return api.NewAuthenticator(store, nil), store, nil
-}
-
-// reloadOnSIGHUP re-reads the credentials file on every SIGHUP; a broken file keeps the
-// credentials in force.
-func reloadOnSIGHUP(ctx context.Context, store *api.Store, path string, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			if err := store.Reload(); err != nil {
-				log.Error("credentials reload failed; keeping the previous credentials", "file", path, "err", err)
-				continue
-			}
-			tokens, keys := store.Len()
-			log.Info("credentials reloaded", "file", path, "tokens", tokens, "access_keys", keys)
-		}
-	}
 }
 
 // days is a time.Duration flag that also accepts whole days ("31d"), the unit the contract

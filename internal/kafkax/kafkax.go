@@ -1,5 +1,7 @@
-// Package kafkax holds the Kafka plumbing shared by ingest and query: creating topics, reading a
-// partition up to its end, and the embedded in-process broker for trying the product out.
+// Package kafkax holds the Kafka plumbing shared by ingest, query and the load generator: the
+// Client that carries the TLS and SASL settings into every connection, the start-up check that
+// turns a wrong password or certificate into a clear error, creating topics, reading a partition
+// up to its end, and the embedded in-process broker for trying the product out.
 package kafkax
 
 import (
@@ -23,8 +25,8 @@ type TopicSpec struct {
 
 // EnsureTopics creates the topics that do not exist yet, through the cluster's controller.
 // Existing topics are left as they are (their partition counts are not changed).
-func EnsureTopics(ctx context.Context, brokers []string, specs ...TopicSpec) error {
-	conn, err := dial(ctx, brokers)
+func (c Client) EnsureTopics(ctx context.Context, specs ...TopicSpec) error {
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
@@ -33,7 +35,7 @@ func EnsureTopics(ctx context.Context, brokers []string, specs ...TopicSpec) err
 	if err != nil {
 		return fmt.Errorf("kafkax: find the controller: %w", err)
 	}
-	cc, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp",
+	cc, err := c.Dialer().DialContext(ctx, "tcp",
 		net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
 	if err != nil {
 		return fmt.Errorf("kafkax: dial the controller %s:%d: %w", ctrl.Host, ctrl.Port, err)
@@ -52,7 +54,7 @@ func EnsureTopics(ctx context.Context, brokers []string, specs ...TopicSpec) err
 	// Wait until every topic has a leader for each partition, so that the first reads and
 	// writes do not fail.
 	for _, s := range specs {
-		if _, err := WaitPartitions(ctx, brokers, s.Name); err != nil {
+		if _, err := c.WaitPartitions(ctx, s.Name); err != nil {
 			return err
 		}
 	}
@@ -60,9 +62,9 @@ func EnsureTopics(ctx context.Context, brokers []string, specs ...TopicSpec) err
 }
 
 // WaitPartitions returns the number of partitions of a topic once each has a leader.
-func WaitPartitions(ctx context.Context, brokers []string, topic string) (int, error) {
+func (c Client) WaitPartitions(ctx context.Context, topic string) (int, error) {
 	for {
-		n, err := partitions(ctx, brokers, topic)
+		n, err := c.partitions(ctx, topic)
 		if err == nil && n > 0 {
 			return n, nil
 		}
@@ -74,8 +76,8 @@ func WaitPartitions(ctx context.Context, brokers []string, topic string) (int, e
 	}
 }
 
-func partitions(ctx context.Context, brokers []string, topic string) (int, error) {
-	conn, err := dial(ctx, brokers)
+func (c Client) partitions(ctx context.Context, topic string) (int, error) {
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -92,24 +94,25 @@ func partitions(ctx context.Context, brokers []string, topic string) (int, error
 	return len(ps), nil
 }
 
-func dial(ctx context.Context, brokers []string) (*kafka.Conn, error) {
+func (c Client) dial(ctx context.Context) (*kafka.Conn, error) {
 	var errs []error
-	for _, b := range brokers {
-		c, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp", b)
+	d := c.Dialer()
+	for _, b := range c.brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
 		if err == nil {
-			return c, nil
+			return conn, nil
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("kafkax: no broker of %v answers: %w", brokers, errors.Join(errs...))
+	return nil, fmt.Errorf("kafkax: no broker of %v answers: %w", c.brokers, errors.Join(errs...))
 }
 
 // Offsets returns the first and the next (high watermark) offset of a partition.
-func Offsets(ctx context.Context, brokers []string, topic string, partition int) (first, next int64, err error) {
+func (c Client) Offsets(ctx context.Context, topic string, partition int) (first, next int64, err error) {
 	// A partition created a moment ago can answer "not leader" for a while after its metadata
 	// names a leader: retry errors that Kafka calls temporary, for up to five seconds.
 	for attempt := 0; ; attempt++ {
-		first, next, err = offsetsOnce(ctx, brokers, topic, partition)
+		first, next, err = c.offsetsOnce(ctx, topic, partition)
 		if err == nil || attempt == 50 || !temporary(err) {
 			return first, next, err
 		}
@@ -127,10 +130,11 @@ func temporary(err error) bool {
 	return errors.As(err, &ke) && ke.Temporary()
 }
 
-func offsetsOnce(ctx context.Context, brokers []string, topic string, partition int) (first, next int64, err error) {
+func (c Client) offsetsOnce(ctx context.Context, topic string, partition int) (first, next int64, err error) {
 	var errs []error
-	for _, b := range brokers {
-		conn, err := (&kafka.Dialer{Timeout: 10 * time.Second}).DialLeader(ctx, "tcp", b, topic, partition)
+	d := c.Dialer()
+	for _, b := range c.brokers {
+		conn, err := d.DialLeader(ctx, "tcp", b, topic, partition)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -147,12 +151,12 @@ func offsetsOnce(ctx context.Context, brokers []string, topic string, partition 
 
 // ReadAll calls fn for every message of a partition from its first offset up to the end it had
 // when ReadAll started.
-func ReadAll(ctx context.Context, brokers []string, topic string, partition int, fn func(kafka.Message) error) error {
-	first, end, err := Offsets(ctx, brokers, topic, partition)
+func (c Client) ReadAll(ctx context.Context, topic string, partition int, fn func(kafka.Message) error) error {
+	first, end, err := c.Offsets(ctx, topic, partition)
 	if err != nil || first >= end {
 		return err
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: partition,
+	r := c.Reader(kafka.ReaderConfig{Topic: topic, Partition: partition,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
 	defer CloseReader(r)
 	if err := r.SetOffset(first); err != nil {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka 4.x (KRaft, combined broker+controller) on loopback,
-# for integration tests and CI. Needs only Java 17+ and Maven: the broker's
-# classpath is assembled from Maven Central artifacts (see pom.xml next to
-# this script), no distribution tarball, no Docker.
+# for integration tests and CI. Needs only Java 17+, Maven and openssl: the
+# broker's classpath is assembled from Maven Central artifacts (see pom.xml next
+# to this script), no distribution tarball, no Docker. Besides PLAINTEXT it has
+# a SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with a CA, user and
+# password generated for its data dir, for the secured-Kafka tests.
 #
 # Usage: kafka.sh fetch|start|stop|restart|status|create-topic|run-class|logs|clean
 # (see usage() below or README.md). Progress goes to stderr; `start` and `env`
-# print only `export RECORD_TEST_BROKERS=127.0.0.1:<port>` on stdout, so
+# print only `export RECORD_TEST_...=...` lines on stdout (the PLAINTEXT
+# listener, and the SASL_SSL listener with its CA and credentials), so
 #   line="$(scripts/kafka/kafka.sh start)" && eval "$line"
 # works (plain `eval "$(... start)"` would hide a failed start).
 set -euo pipefail
@@ -22,6 +25,10 @@ LIB_DIR="$KAFKA_HOME_DIR/libs"
 STAMP="$LIB_DIR/.pom.sha256"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_SECURE_PORT="${KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
+# The user that may authenticate on the SASL_SSL listener with PLAIN, SCRAM-SHA-256 and
+# SCRAM-SHA-512; its password is generated when a data dir is first used.
+KAFKA_SASL_USER="${KAFKA_SASL_USER:-ingest}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
@@ -44,10 +51,13 @@ usage: $(basename "$0") <command> [args]
   start                      fetch if needed, format (first time only) and start
                              the broker in the background, wait until it answers;
                              prints: export RECORD_TEST_BROKERS=127.0.0.1:<port>
+                             and the SASL_SSL listener's RECORD_TEST_SECURE_BROKERS,
+                             RECORD_TEST_KAFKA_CA, RECORD_TEST_KAFKA_CLIENT_CERT/_KEY,
+                             RECORD_TEST_SASL_USER, RECORD_TEST_SASL_PASSWORD
   stop                       SIGTERM, wait up to \$KAFKA_STOP_TIMEOUT s, SIGKILL
   restart                    stop + start on the same data dir (data kept)
   status                     exit 0 if the broker is running
-  env                        print the export line for a running broker
+  env                        print the export lines for a running broker
   create-topic NAME PARTS [key=value ...]
                              create a topic (replication factor 1), idempotent
   run-class CLASS [args...]  run a main class on the Kafka classpath, e.g.
@@ -56,7 +66,8 @@ usage: $(basename "$0") <command> [args]
   clean                      stop and delete the data dir if kafka.sh created it
 
 env: KAFKA_HOME_DIR (~/.cache/recordusage-kafka) KAFKA_PORT (19092)
-     KAFKA_CONTROLLER_PORT (19093) KAFKA_DATA_DIR (fresh temp dir)
+     KAFKA_CONTROLLER_PORT (19093) KAFKA_SECURE_PORT (KAFKA_PORT+2)
+     KAFKA_SASL_USER (ingest) KAFKA_DATA_DIR (fresh temp dir)
      KAFKA_START_TIMEOUT (90) KAFKA_STOP_TIMEOUT (30)
      KAFKA_HEAP_OPTS (-Xms256m -Xmx768m) MVN (mvn) KAFKA_MVN_ARGS ()
 EOF
@@ -141,7 +152,72 @@ show_failure_logs() {
   tail -n 30 "$d/logs/kafka.out" >&2 2>/dev/null || true
 }
 
-export_line() { echo "export RECORD_TEST_BROKERS=127.0.0.1:$KAFKA_PORT"; }
+# The export lines of `start` and `env`: the PLAINTEXT listener, then the SASL_SSL listener
+# with the CA that signed its certificate, a client certificate and the SASL credentials.
+export_line() {
+  echo "export RECORD_TEST_BROKERS=127.0.0.1:$KAFKA_PORT"
+  local s; s="$(current_data_dir)/security"
+  [[ -f "$s/sasl-password" ]] || return 0
+  printf 'export RECORD_TEST_SECURE_BROKERS=127.0.0.1:%s\n' "$KAFKA_SECURE_PORT"
+  printf 'export RECORD_TEST_KAFKA_CA=%q\n' "$s/ca.pem"
+  printf 'export RECORD_TEST_KAFKA_CLIENT_CERT=%q\n' "$s/client.pem"
+  printf 'export RECORD_TEST_KAFKA_CLIENT_KEY=%q\n' "$s/client.key"
+  printf 'export RECORD_TEST_SASL_USER=%q\n' "$(cat "$s/sasl-user")"
+  printf 'export RECORD_TEST_SASL_PASSWORD=%q\n' "$(cat "$s/sasl-password")"
+}
+
+# ---------------------------------------------------------------- security
+
+# Generates, once per data dir, what the SASL_SSL listener needs: a CA, a broker certificate
+# for 127.0.0.1 and localhost (in a PKCS12 keystore for the broker, PEM for Go clients), a
+# client certificate, and the SASL user's password. They are kept across restarts because the
+# SCRAM credentials are written into the metadata log when the data dir is formatted.
+ensure_security() {
+  local s="$1/security"
+  [[ -f "$s/sasl-password" ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (needed for the SASL_SSL listener)"
+  rm -rf "$s" && mkdir -p "$s" && chmod 700 "$s"
+  (
+    cd "$s"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=recordusage test CA" \
+      -keyout ca.key -out ca.pem
+    sign_cert broker "/CN=localhost" "subjectAltName=IP:127.0.0.1,DNS:localhost"
+    sign_cert client "/CN=$KAFKA_SASL_USER" "extendedKeyUsage=clientAuth"
+    openssl rand -hex 16 >keystore-password
+    openssl pkcs12 -export -name broker -in broker.pem -inkey broker.key -certfile ca.pem \
+      -passout "file:keystore-password" -out broker.p12
+    openssl rand -hex 24 >sasl-password.tmp
+    echo "$KAFKA_SASL_USER" >sasl-user
+    chmod 600 ./*.key keystore-password sasl-password.tmp
+    mv sasl-password.tmp sasl-password # last: its presence means the directory is complete
+  ) >>"$1/logs/security.log" 2>&1 || { tail -n 20 "$1/logs/security.log" >&2; die "generating certificates failed"; }
+  log "generated a CA, broker and client certificates and a SASL password in $s"
+}
+
+# A data dir formatted by an older kafka.sh has no SCRAM users: add them through the
+# PLAINTEXT listener. (Like `format --add-scram`, this puts the test password on a command
+# line for a moment; it is a throwaway password of a loopback test broker.)
+add_scram_users() {
+  local d="$1" pw m
+  pw="$(cat "$d/security/sasl-password")"
+  # One mechanism per request: the broker refuses two changes of one user in a request.
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+    timeout 60 bash "$SELF" run-class kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+      --alter --entity-type users --entity-name "$KAFKA_SASL_USER" --add-config "$m=[password=$pw]" \
+      >>"$d/logs/security.log" 2>&1 || die "adding the $m user failed (see $d/logs/security.log)"
+  done
+  touch "$d/security/scram-users"
+  log "added SCRAM users to the existing data dir $d"
+}
+
+# sign_cert NAME SUBJECT EXTENSION: NAME.key and NAME.pem signed by ca.pem, in the current dir.
+sign_cert() {
+  openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$1.key" -out "$1.csr"
+  printf '%s\n' "$3" >"$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -extfile "$1.ext" -out "$1.pem"
+  rm -f "$1.csr" "$1.ext"
+}
 
 # ---------------------------------------------------------------- commands
 
@@ -195,11 +271,22 @@ write_server_properties() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+# SASL_SSL for clients that test a secured Kafka; broker and controller traffic stays plaintext.
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$d/security/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$(cat "$d/security/keystore-password")
+listener.name.sasl_ssl.ssl.truststore.type=PEM
+listener.name.sasl_ssl.ssl.truststore.location=$d/security/ca.pem
+listener.name.sasl_ssl.ssl.client.auth=requested
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$(cat "$d/security/sasl-password")";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$d/kraft-data
 num.partitions=1
 default.replication.factor=1
@@ -232,9 +319,9 @@ cmd_start() {
   check_java
   command -v timeout >/dev/null 2>&1 || die "'timeout' (coreutils) is required"
 
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SECURE_PORT"; do
     if port_open "$p"; then
-      die "port 127.0.0.1:$p is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+      die "port 127.0.0.1:$p is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SECURE_PORT)"
     fi
   done
 
@@ -252,7 +339,9 @@ cmd_start() {
   d="$(cd "$d" && pwd)"
   mkdir -p "$RUN_DIR" "$d/logs"
   echo "$d" >"$DATA_DIR_FILE"
+  ensure_security "$d"
   write_server_properties "$d"
+  chmod 600 "$d/server.properties" # it holds the keystore and the PLAIN user's passwords
 
   if [[ -f "$d/kraft-data/meta.properties" ]]; then
     log "data dir $d already formatted (cluster $(sed -n 's/^cluster.id=//p' "$d/kraft-data/meta.properties")), keeping data"
@@ -260,16 +349,20 @@ cmd_start() {
     local cid out
     cid="$(run_class kafka.tools.StorageTool random-uuid 2>>"$d/logs/format.log" | tail -n 1)"
     [[ -n "$cid" ]] || { cat "$d/logs/format.log" >&2; die "could not generate a cluster id"; }
-    if ! out="$(run_class kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" 2>&1)"; then
+    local pw; pw="$(cat "$d/security/sasl-password")"
+    if ! out="$(run_class kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+        --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$pw]" \
+        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$pw]" 2>&1)"; then
       echo "$out" >&2
       die "storage format failed"
     fi
     echo "$out" >>"$d/logs/format.log"
+    touch "$d/security/scram-users"
     log "formatted $d/kraft-data (cluster $cid)"
   fi
 
   local t0=$SECONDS
-  log "starting broker on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, data $d)"
+  log "starting broker on 127.0.0.1:$KAFKA_PORT (SASL_SSL :$KAFKA_SECURE_PORT, controller :$KAFKA_CONTROLLER_PORT, data $d)"
   local setsid_cmd=()
   command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
   # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS / KAFKA_JVM_OPTS are word-split on purpose
@@ -296,7 +389,7 @@ cmd_start() {
       cmd_stop >/dev/null 2>&1 || true
       die "broker not ready after ${KAFKA_START_TIMEOUT}s"
     fi
-    if port_open "$KAFKA_PORT" &&
+    if port_open "$KAFKA_PORT" && port_open "$KAFKA_SECURE_PORT" &&
        timeout 20 bash "$SELF" run-class org.apache.kafka.tools.TopicCommand \
          --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$cfg" --list \
          >/dev/null 2>>"$d/logs/readiness.log"; then
@@ -304,6 +397,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
+  [[ -f "$d/security/scram-users" ]] || add_scram_users "$d"
   log "broker ready (pid $pid) in $((SECONDS - t0))s; logs: $d/logs/server.log"
   export_line
 }

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.BadShare, "bad-share", cfg.BadShare, "share of messages that are bad (dead-lettered by ingest)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "messages per write to the sink")
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+	kafkaSecurity := cli.RegisterKafkaSecurity(fs)
 	topic := fs.String("topic", "record-events", "topic of recording events")
 	acks := fs.String("acks", "one", "required acks: one or all")
 	out := fs.String("out", "", "write newline-delimited JSON to this file (- for stdout) instead of Kafka")
@@ -71,10 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(*quiet)}))
+	security, err := kafkaSecurity.Load(log)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	cfg.Mode = loadgen.Mode(*mode)
 	cfg.ThenLive = cfg.ThenLive || *liveAfter
-	var err error
 	if cfg.From, err = parseTime(*from, now); err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
@@ -97,9 +103,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var closeSink func() error
 	switch *out {
 	case "":
-		ks, err := loadgen.NewKafkaSink(loadgen.KafkaConfig{Brokers: cli.Split(*brokers), Topic: *topic,
-			RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond})
+		ks, err := loadgen.NewKafkaSink(loadgen.KafkaConfig{Brokers: cli.Split(*brokers), Security: security,
+			Topic: *topic, RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond})
 		if err != nil {
+			return err
+		}
+		if err := ks.Preflight(ctx, log); err != nil {
 			return err
 		}
 		sink, closeSink = ks, func() error { return ks.Close(closeTimeout) }
@@ -120,6 +129,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = loadgen.Run(ctx, cfg, sink, progress)
 	return errors.Join(err, closeSink())
+}
+
+// logLevel is the level of the few log lines (Kafka security warnings, the broker check):
+// warnings only with --quiet.
+func logLevel(quiet bool) slog.Level {
+	if quiet {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 // parseTime reads an RFC 3339 time, or a duration back from now ("24h" and "-24h" both mean 24
