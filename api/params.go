@@ -2,8 +2,9 @@ package api
 
 import (
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/recordusage/recordusage/results"
 )
 
 // Query parameter names of ListRecordData, and the name used for the path's project id.
@@ -213,7 +214,7 @@ func ParseQuery(projectID string, values url.Values, now time.Time, lim Limits) 
 	}
 	return Query{
 		ProjectID:     projectID,
-		PublishDomain: strings.ToLower(domain),
+		PublishDomain: results.LowerDomain(domain),
 		Start:         start,
 		End:           end,
 	}, nil

@@ -123,10 +123,7 @@ func appendRecordDataList(dst []byte, start time.Time, peaks []Peak) []byte {
 				formatDay(&day, t)
 			}
 		}
-		minute := 0
-		if p.Count > 0 {
-			minute = int(p.Minute)
-		}
+		minute := int(p.Canonical().Minute) // a zero hour reads as hh:00
 		dst = append(dst, `{"time":"`...)
 		dst = append(dst, day[:]...)
 		dst = append2(dst, hour)

@@ -13,17 +13,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/recordusage/recordusage/results"
 )
 
-// Peak is the value of one hour of a series: the peak number of concurrent recordings and the
-// minute of the hour (0–59) where it was first reached. The zero Peak is an hour without
-// recordings, reported at the hour itself.
-type Peak struct {
-	// Count is the peak number of concurrent recordings.
-	Count uint32
-	// Minute is the minute of the hour where Count was first reached; ignored when Count is 0.
-	Minute uint8
-}
+// Peak is the value of one hour of a series, the one type every hop uses (results.Peak).
+type Peak = results.Peak
 
 // PeakSource is where the server reads hourly peaks. query.Store implements it.
 type PeakSource interface {

@@ -36,13 +36,13 @@ type Config struct {
 
 	Engine             engine.Config
 	FlushInterval      time.Duration // how often results are published (default 200ms)
+	CheckpointInterval time.Duration // how often each partition is checkpointed (default 10s)
 	// BacklogFlushInterval is how often results are published while a partition reads a
 	// backlog (default 1s). Each flush publishes every hour that changed since the last one, and
 	// in a backlog most hours change between flushes: publishing less often writes (and makes
 	// every query replica read) fewer intermediate values. The partition still publishes at
 	// once when it reaches its end.
 	BacklogFlushInterval time.Duration
-	CheckpointInterval time.Duration // how often each partition is checkpointed (default 10s)
 
 	// Consumer-group membership. A killed instance's partitions move to the others once its
 	// session times out; members heartbeat well within the session, and a rebalance waits at most

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -177,30 +176,20 @@ func readTopic(t *testing.T, ctx context.Context, cfg Config) map[reference.Seri
 	out := map[reference.SeriesHour]results.Record{}
 	for p := range n {
 		require.NoError(t, kc.ReadAll(ctx, cfg.ResultsTopic, p, func(m kafka.Message) error {
-			var k results.Key
-			if m.Value == nil {
-				require.NoError(t, json.Unmarshal(m.Key, &k))
-				h, err := time.Parse(time.RFC3339, k.Hour)
-				require.NoError(t, err)
-				delete(out, topicKey(k.ProjectID, k.Domain, h.Unix()))
-				return nil
-			}
 			rec, err := results.Decode(m.Key, m.Value)
 			if err != nil {
 				return err
 			}
-			out[topicKey(rec.ProjectID, rec.Domain, rec.Hour.Unix())] = rec
+			k := reference.Key(rec.ProjectID, rec.Domain, rec.Hour)
+			if rec.Tombstone {
+				delete(out, k)
+			} else {
+				out[k] = rec
+			}
 			return nil
 		}))
 	}
 	return out
-}
-
-func topicKey(project, domain string, hour int64) reference.SeriesHour {
-	if domain == results.AllDomains {
-		domain = ""
-	}
-	return reference.Key(project, domain, hour)
 }
 
 // requireTopicExact waits until every hour of every series, from two hours before the first
@@ -228,14 +217,9 @@ func requireTopicExact(t *testing.T, ctx context.Context, cfg Config, good []ref
 		for s := range series {
 			for h := first; h <= last; h += 3600 {
 				k := reference.Key(s[0], s[1], h)
-				w, r := want[k], got[k]
-				gotMinute := uint8(0)
-				if r.Count > 0 || !r.Minute.IsZero() {
-					gotMinute = uint8(r.Minute.Sub(r.Hour) / time.Minute)
-				}
-				if w.Count != r.Count || w.Minute != gotMinute {
+				if w, r := want[k], got[k].Peak; w != r {
 					return fmt.Sprintf("%s of %s/%q: want %d at minute %d, the topic has %d at minute %d",
-						time.Unix(h, 0).UTC().Format(time.RFC3339), s[0], s[1], w.Count, w.Minute, r.Count, gotMinute)
+						time.Unix(h, 0).UTC().Format(time.RFC3339), s[0], s[1], w.Count, w.Minute, r.Count, r.Minute)
 				}
 			}
 		}

@@ -81,15 +81,11 @@ func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.Se
 			if err != nil {
 				return err
 			}
-			d := r.Domain
-			if d == results.AllDomains {
-				d = ""
-			}
-			k := reference.Key(r.ProjectID, d, r.Hour.Unix())
-			if r.Count == 0 {
-				delete(out, k)
+			k := reference.Key(r.ProjectID, r.Domain, r.Hour)
+			if r.Peak.Count == 0 {
+				delete(out, k) // a tombstone or a zero: both read as 0
 			} else {
-				out[k] = window.Peak{Count: r.Count, Minute: uint8(r.Minute.Sub(r.Hour) / time.Minute)}
+				out[k] = r.Peak
 			}
 			return nil
 		}))

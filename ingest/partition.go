@@ -263,7 +263,8 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		pl.late = late
 	}
 	emit := func(r engine.Result) {
-		k, v := results.Encode(r)
+		k, v := results.Encode(results.Record{ProjectID: r.ProjectID, Domain: r.Domain, Hour: r.Hour,
+			Peak: results.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}, Final: r.Final, Tombstone: r.Tombstone})
 		pl.out = append(pl.out, kafka.Message{Key: k, Value: v})
 	}
 	pl.eng.Flush(caughtUp, emit)

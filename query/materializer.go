@@ -196,25 +196,13 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 
 // apply decodes one record into the store; a bad record is counted and skipped.
 func (mt *Materializer) apply(m kafka.Message) {
-	if m.Value == nil {
-		var k results.Key
-		if err := jsonKey(m.Key, &k); err == nil {
-			if h, err := time.Parse(time.RFC3339, k.Hour); err == nil {
-				mt.store.Delete(k.ProjectID, k.Domain, h)
-				mt.m.records.Inc()
-				return
-			}
-		}
-		mt.m.bad.Inc()
-		return
-	}
 	rec, err := results.Decode(m.Key, m.Value)
 	if err != nil {
 		mt.m.bad.Inc()
 		mt.log.Debug("bad result record skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
 		return
 	}
-	if rec.Hour.Before(mt.cfg.Now().Add(-mt.cfg.Retain)) {
+	if rec.HourTime().Before(mt.cfg.Now().Add(-mt.cfg.Retain)) {
 		mt.m.expired.Inc()
 		return
 	}

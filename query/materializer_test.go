@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/api"
-	"github.com/recordusage/recordusage/engine"
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/results"
 )
@@ -52,10 +51,8 @@ func result(project, domain, minute string, count uint32) kafka.Message {
 		panic(err)
 	}
 	h := m.Truncate(time.Hour)
-	if count == 0 {
-		m = h
-	}
-	k, v := results.Encode(engine.Result{ProjectID: project, Domain: domain, Hour: h.Unix(), Count: count, Minute: m.Unix()})
+	k, v := results.Encode(results.Record{ProjectID: project, Domain: domain, Hour: h.Unix(),
+		Peak: results.Peak{Count: count, Minute: uint8(m.Sub(h) / time.Minute)}})
 	return kafka.Message{Key: k, Value: v}
 }
 

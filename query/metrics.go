@@ -1,8 +1,6 @@
 package query
 
 import (
-	"encoding/json"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -46,5 +44,3 @@ func newMetrics(reg prometheus.Registerer, store *Store, ready func() bool) *met
 	)
 	return m
 }
-
-func jsonKey(b []byte, k any) error { return json.Unmarshal(b, k) }

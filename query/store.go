@@ -2,19 +2,17 @@ package query
 
 import (
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/recordusage/recordusage/api"
 	"github.com/recordusage/recordusage/results"
 )
 
 // BlockHours is the number of consecutive hours of one block of a Series (about 10.7 days).
 const BlockHours = 256
 
-// seriesKey names a series: a project and a lower-case domain, "*" for the whole project.
+// seriesKey names a series: a project and a lower-case domain, "" for the whole project.
 type seriesKey struct {
 	project string
 	domain  string
@@ -44,23 +42,11 @@ type Series struct {
 }
 
 // block holds BlockHours consecutive hours starting at first (Unix hours, a multiple of
-// BlockHours). Each word is a packed peak (see pack).
+// BlockHours). Each word is a packed peak (results.Peak.Pack): the zero word is "no data",
+// which reads exactly like a zero hour.
 type block struct {
 	first int64
 	vals  [BlockHours]atomic.Uint64
-}
-
-// pack encodes a peak in one word: count in the upper 32 bits, minute of the hour in the low
-// 8. The zero word is "no data", which reads exactly like a zero count at the hour.
-func pack(count uint32, minute uint8) uint64 {
-	if count == 0 {
-		return 0
-	}
-	return uint64(count)<<32 | uint64(minute)
-}
-
-func unpack(w uint64) api.Peak {
-	return api.Peak{Count: uint32(w >> 32), Minute: uint8(w)}
 }
 
 // unixHour returns the number of whole hours between the Unix epoch and t (t aligned to the hour).
@@ -76,31 +62,18 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// Put stores a decoded record: the latest Put of an hour wins. The domain is matched
-// case-insensitively, like the publish_domain parameter.
+// Put stores a decoded record: the latest Put of an hour wins, and a tombstone clears the hour,
+// which reads as zero again. The domain is matched case-insensitively, like the publish_domain
+// parameter (results.LowerDomain).
 func (s *Store) Put(r results.Record) {
-	minute := uint8(r.Minute.Sub(r.Hour) / time.Minute)
-	s.set(r.ProjectID, r.Domain, unixHour(r.Hour), pack(r.Count, minute))
-}
-
-// Delete clears an hour (a tombstone on the topic): it reads as zero again.
-func (s *Store) Delete(projectID, domain string, hour time.Time) {
-	if ser := s.lookup(projectID, normDomain(domain)); ser != nil {
-		if b := ser.find(unixHour(hour)); b != nil {
-			b.vals[unixHour(hour)-b.first].Store(0)
-		}
+	w := r.Peak.Pack()
+	if r.Tombstone {
+		w = 0
 	}
-}
-
-func normDomain(d string) string {
-	if d == "" || d == results.AllDomains {
-		return results.AllDomains
-	}
-	return strings.ToLower(d)
+	s.set(r.ProjectID, results.LowerDomain(r.Domain), floorDiv(r.Hour, 3600), w)
 }
 
 func (s *Store) set(projectID, domain string, hour int64, w uint64) {
-	domain = normDomain(domain)
 	ser := s.lookup(projectID, domain)
 	if ser == nil {
 		if w == 0 {
@@ -175,10 +148,11 @@ func (s *Store) addBlock(ser *Series, hour int64) *block {
 }
 
 // Peaks fills dst[i] with the peak of hour start+i of the series (projectID, domain), domain
-// "" meaning the whole project; hours without data are the zero Peak. start must be aligned to
-// the hour. Peaks does not allocate and takes no lock but a read lock for one map lookup.
-func (s *Store) Peaks(projectID, domain string, start time.Time, dst []api.Peak) {
-	ser := s.lookup(projectID, normDomain(domain))
+// "" meaning the whole project and a non-empty domain being lower case; hours without data are
+// the zero Peak. start must be aligned to the hour. Peaks does not allocate and takes no lock
+// but a read lock for one map lookup.
+func (s *Store) Peaks(projectID, domain string, start time.Time, dst []results.Peak) {
+	ser := s.lookup(projectID, domain)
 	if ser == nil {
 		clear(dst)
 		return
@@ -201,7 +175,7 @@ func (s *Store) Peaks(projectID, domain string, start time.Time, dst []api.Peak)
 		if i < len(bs) && bs[i].first == bf {
 			vals := bs[i].vals[h-bf:]
 			for j := 0; j < run; j++ {
-				dst[n+j] = unpack(vals[j].Load())
+				dst[n+j] = results.UnpackPeak(vals[j].Load())
 			}
 		} else {
 			clear(dst[n : n+run])

@@ -15,8 +15,11 @@ import (
 var t0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func rec(project, domain string, hour time.Time, count uint32, minute int) results.Record {
-	return results.Record{ProjectID: project, Domain: domain, Hour: hour, Count: count,
-		Minute: hour.Add(time.Duration(minute) * time.Minute)}
+	if domain == results.AllDomains {
+		domain = ""
+	}
+	return results.Record{ProjectID: project, Domain: domain, Hour: hour.Unix(),
+		Peak: results.Peak{Count: count, Minute: uint8(minute)}}
 }
 
 func TestStorePeaksAcrossBlocks(t *testing.T) {
@@ -28,7 +31,7 @@ func TestStorePeaksAcrossBlocks(t *testing.T) {
 	s.Put(rec("p", "*", first.Add(3*time.Hour), 3, 0)) // first hour of the next block
 	far := first.Add(3*time.Hour + 2*BlockHours*time.Hour)
 	s.Put(rec("p", "*", far, 4, 1))
-	s.Put(rec("p", "push.example.com", first, 9, 9))
+	s.Put(rec("p", "Push.Example.com", first, 9, 9))
 
 	n := 3 + 2*BlockHours + 2
 	dst := make([]api.Peak, n)
@@ -43,8 +46,8 @@ func TestStorePeaksAcrossBlocks(t *testing.T) {
 	want[3+2*BlockHours] = api.Peak{Count: 4, Minute: 1}
 	require.Equal(t, want, dst)
 
-	s.Peaks("p", "PUSH.example.com", first, dst[:1])
-	require.Equal(t, api.Peak{Count: 9, Minute: 9}, dst[0], "domains are case-insensitive")
+	s.Peaks("p", "push.example.com", first, dst[:1])
+	require.Equal(t, api.Peak{Count: 9, Minute: 9}, dst[0], "domains are stored in lower case (results.LowerDomain)")
 	s.Peaks("nobody", "", first, dst)
 	require.Equal(t, make([]api.Peak, n), dst)
 
@@ -53,7 +56,7 @@ func TestStorePeaksAcrossBlocks(t *testing.T) {
 	s.Put(rec("p", "*", first.Add(2*time.Hour), 0, 0))
 	s.Peaks("p", "", first, dst[:3])
 	require.Equal(t, []api.Peak{{Count: 8, Minute: 30}, {}, {}}, dst[:3])
-	s.Delete("p", "*", first)
+	s.Put(results.Record{ProjectID: "p", Hour: first.Unix(), Tombstone: true})
 	s.Peaks("p", "", first, dst[:1])
 	require.Equal(t, api.Peak{}, dst[0])
 

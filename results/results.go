@@ -1,8 +1,12 @@
-// Package results encodes the hourly results that ingest publishes to the compacted topic
-// record-usage-hourly and that query materializes (CONTRACT.md §7).
+// Package results is the wire format of the hourly results that ingest publishes to the
+// compacted topic record-usage-hourly and that query materializes (CONTRACT.md §7), and the one
+// place of the rules every hop shares: what an hour's peak is (Peak), how it packs into a word,
+// how a zero hour reads, and how a publish domain is compared. It imports nothing of the
+// project, so the query binary links neither the engine nor the event decoder.
 //
 // Key: {"project_id":"…","domain":"…","hour":"YYYY-MM-DDThh:00:00Z"} with domain "*" for the
-// whole project. Value: {"concurrent_count":N,"time":"YYYY-MM-DDThh:mm:00Z","final":bool}.
+// whole project. Value: {"concurrent_count":N,"time":"YYYY-MM-DDThh:mm:00Z","final":bool}, or
+// empty (a tombstone: the hour has no value and reads as 0).
 // Both are JSON so that operators can read the topic with any console consumer; the key's field
 // order is fixed, so the same hour always has byte-identical keys and compaction keeps only the
 // latest value. Publishing is idempotent: a replay writes the same key with the same value.
@@ -13,22 +17,105 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/recordusage/recordusage/engine"
 )
+
+// Peak is the value of one hour of one series: the maximum number of concurrent recordings
+// over its minutes and the earliest minute of the hour (0–59) reaching it. The zero Peak is the
+// value of an hour without activity, which reads as 0 at hh:00 (CONTRACT.md §3): a Peak whose
+// Count is 0 always has Minute 0 (see Canonical).
+type Peak struct {
+	Count  uint32
+	Minute uint8
+}
+
+// Canonical returns p with the rule of the zero hour applied: a count of 0 is at minute 0.
+func (p Peak) Canonical() Peak {
+	if p.Count == 0 {
+		return Peak{}
+	}
+	return p
+}
+
+// Better reports whether p beats q as an hour's peak: a higher count, or the same count earlier.
+func (p Peak) Better(q Peak) bool {
+	return p.Count > q.Count || (p.Count == q.Count && p.Minute < q.Minute)
+}
+
+// Pack encodes the canonical p in one word (count in the upper bits, minute in the low 8), so
+// that it can be stored and read atomically. The zero Peak packs to 0.
+func (p Peak) Pack() uint64 {
+	p = p.Canonical()
+	return uint64(p.Count)<<8 | uint64(p.Minute)
+}
+
+// UnpackPeak decodes a word written by Pack.
+func UnpackPeak(w uint64) Peak { return Peak{Count: uint32(w >> 8), Minute: uint8(w)} }
+
+// At returns the time of the peak in the hour starting at hour: hh:mm, hh:00 for a zero hour.
+func (p Peak) At(hour time.Time) time.Time {
+	return hour.Add(time.Duration(p.Canonical().Minute) * time.Minute)
+}
+
+// LowerDomain returns a publish domain as it is counted, published and queried: in lower case.
+// A publish domain is a host name, and host names are case-insensitive (RFC 4343), so
+// "Push.Example.com" and "push.example.com" are one domain. Only ASCII letters are folded, as
+// RFC 4343 says.
+func LowerDomain(d string) string {
+	for i := 0; i < len(d); i++ {
+		if 'A' <= d[i] && d[i] <= 'Z' {
+			return string(AppendLowerDomain(make([]byte, 0, len(d)), []byte(d)))
+		}
+	}
+	return d
+}
+
+// AppendLowerDomain appends the lower-case form of d to dst (see LowerDomain), for callers that
+// must not allocate.
+func AppendLowerDomain(dst, d []byte) []byte {
+	for _, c := range d {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// HasUpper reports whether d has an upper-case ASCII letter, i.e. whether LowerDomain changes it.
+func HasUpper(d []byte) bool {
+	for _, c := range d {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
 
 // AllDomains is the domain of a project's whole-project series on the topic.
 const AllDomains = "*"
 
-// Key identifies one hour of one series.
-type Key struct {
+// Record is one result: the value of an hour of a series, or a tombstone that deletes it.
+type Record struct {
+	ProjectID string
+	Domain    string // "" for the project as a whole; AllDomains on the wire
+	Hour      int64  // start of the hour, Unix seconds
+	Peak      Peak
+	Final     bool // no event can change the value any more
+	// Tombstone says the hour has no value: its key is deleted from the topic and reads as 0.
+	Tombstone bool
+}
+
+// HourTime returns the start of the record's hour.
+func (r Record) HourTime() time.Time { return time.Unix(r.Hour, 0).UTC() }
+
+// key and value are the JSON shapes on the topic.
+type key struct {
 	ProjectID string `json:"project_id"`
 	Domain    string `json:"domain"`
 	Hour      string `json:"hour"`
 }
 
-// Value is the hour's peak.
-type Value struct {
+type value struct {
 	Count  uint32 `json:"concurrent_count"`
 	Minute string `json:"time"`
 	Final  bool   `json:"final"`
@@ -39,48 +126,48 @@ var ErrBadRecord = errors.New("results: bad record")
 
 const layout = "2006-01-02T15:04:05Z"
 
-// Encode returns the key and value of an engine result. A tombstone has a nil value: the
-// compacted topic deletes the key, and the hour reads as 0.
-func Encode(r engine.Result) (key, value []byte) {
+// Encode returns the key and value of a record. A tombstone has a nil value: the compacted
+// topic deletes the key.
+func Encode(r Record) (k, v []byte) {
 	d := r.Domain
 	if d == "" {
 		d = AllDomains
 	}
-	key, _ = json.Marshal(Key{ProjectID: r.ProjectID, Domain: d, Hour: time.Unix(r.Hour, 0).UTC().Format(layout)})
+	hour := r.HourTime()
+	k, _ = json.Marshal(key{ProjectID: r.ProjectID, Domain: d, Hour: hour.Format(layout)})
 	if r.Tombstone {
-		return key, nil
+		return k, nil
 	}
-	value, _ = json.Marshal(Value{Count: r.Count, Minute: time.Unix(r.Minute, 0).UTC().Format(layout), Final: r.Final})
-	return key, value
+	v, _ = json.Marshal(value{Count: r.Peak.Count, Minute: r.Peak.At(hour).Format(layout), Final: r.Final})
+	return k, v
 }
 
-// Record is a decoded result.
-type Record struct {
-	ProjectID string
-	Domain    string // AllDomains for the whole project
-	Hour      time.Time
-	Count     uint32
-	Minute    time.Time
-	Final     bool
-}
-
-// Decode parses a key and value written by Encode.
-func Decode(key, value []byte) (Record, error) {
-	var k Key
-	var v Value
-	if err := json.Unmarshal(key, &k); err != nil {
-		return Record{}, fmt.Errorf("%w: key %q: %v", ErrBadRecord, key, err)
+// Decode parses a key and value written by Encode; a nil value decodes as a tombstone.
+func Decode(k, v []byte) (Record, error) {
+	var kk key
+	if err := json.Unmarshal(k, &kk); err != nil {
+		return Record{}, fmt.Errorf("%w: key %q: %v", ErrBadRecord, k, err)
 	}
-	if err := json.Unmarshal(value, &v); err != nil {
-		return Record{}, fmt.Errorf("%w: value %q: %v", ErrBadRecord, value, err)
+	hour, err := time.Parse(layout, kk.Hour)
+	if err != nil || kk.ProjectID == "" || kk.Domain == "" || hour.Truncate(time.Hour) != hour {
+		return Record{}, fmt.Errorf("%w: key %q", ErrBadRecord, k)
 	}
-	hour, err := time.Parse(layout, k.Hour)
-	if err != nil || k.ProjectID == "" || k.Domain == "" || hour.Truncate(time.Hour) != hour {
-		return Record{}, fmt.Errorf("%w: key %q", ErrBadRecord, key)
+	r := Record{ProjectID: kk.ProjectID, Domain: kk.Domain, Hour: hour.Unix(), Tombstone: v == nil}
+	if r.Domain == AllDomains {
+		r.Domain = ""
 	}
-	minute, err := time.Parse(layout, v.Minute)
-	if err != nil || minute.Before(hour) || !minute.Before(hour.Add(time.Hour)) {
-		return Record{}, fmt.Errorf("%w: value %q for key %q", ErrBadRecord, value, key)
+	if v == nil {
+		return r, nil
 	}
-	return Record{ProjectID: k.ProjectID, Domain: k.Domain, Hour: hour, Count: v.Count, Minute: minute, Final: v.Final}, nil
+	var vv value
+	if err := json.Unmarshal(v, &vv); err != nil {
+		return Record{}, fmt.Errorf("%w: value %q: %v", ErrBadRecord, v, err)
+	}
+	minute, err := time.Parse(layout, vv.Minute)
+	if err != nil || minute.Before(hour) || !minute.Before(hour.Add(time.Hour)) || minute.Truncate(time.Minute) != minute {
+		return Record{}, fmt.Errorf("%w: value %q for key %q", ErrBadRecord, v, k)
+	}
+	r.Peak = Peak{Count: vv.Count, Minute: uint8(minute.Sub(hour) / time.Minute)}.Canonical()
+	r.Final = vv.Final
+	return r, nil
 }

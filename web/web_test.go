@@ -47,8 +47,8 @@ func newQueryServer(t testing.TB) http.Handler {
 	store := query.NewStore()
 	for i, d := range dataset {
 		hour := day.Add(time.Duration(i) * time.Hour)
-		store.Put(results.Record{ProjectID: testProject, Domain: results.AllDomains, Hour: hour,
-			Count: d.count, Minute: hour.Add(time.Duration(d.minute) * time.Minute)})
+		store.Put(results.Record{ProjectID: testProject, Hour: hour.Unix(),
+			Peak: results.Peak{Count: d.count, Minute: uint8(d.minute)}})
 	}
 	creds := filepath.Join(t.TempDir(), "credentials.json")
 	require.NoError(t, os.WriteFile(creds,

@@ -14,33 +14,23 @@ package window
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/recordusage/recordusage/results"
 )
 
 // MinutesPerHour is the number of minute slots of an Hour.
 const MinutesPerHour = 60
 
-// Peak is an hour's maximum count of concurrent recordings and the earliest minute (0–59) of the
-// hour that reaches it. The zero Peak (count 0 at minute 0) is the value of an hour without activity.
-type Peak struct {
-	Count  uint32
-	Minute uint8
-}
-
-func (p Peak) pack() uint64 { return uint64(p.Count)<<8 | uint64(p.Minute) }
-
-func unpack(v uint64) Peak { return Peak{Count: uint32(v >> 8), Minute: uint8(v & 0xff)} }
-
-// better reports whether p beats q as an hour's peak: a higher count, or the same count earlier.
-func (p Peak) better(q Peak) bool {
-	return p.Count > q.Count || (p.Count == q.Count && p.Minute < q.Minute)
-}
+// Peak is an hour's value, the one type every hop uses (results.Peak): the maximum count and the
+// earliest minute reaching it.
+type Peak = results.Peak
 
 // Hour holds the minute counts of one hour and their peak. The zero value is an hour where every
 // minute counts 0. An Hour must not be copied after first use.
 type Hour struct {
 	mu     sync.Mutex // serializes writers; readers use the atomics only
 	counts [MinutesPerHour]atomic.Uint32
-	peak   atomic.Uint64 // Peak.pack()
+	peak   atomic.Uint64 // Peak.Pack()
 }
 
 // Set stores the count of minute m (0–59) and returns the hour's peak afterwards and whether it
@@ -51,7 +41,7 @@ func (h *Hour) Set(m int, count uint32) (Peak, bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old := unpack(h.peak.Load())
+	old := results.UnpackPeak(h.peak.Load())
 	if h.counts[m].Load() == count {
 		return old, false
 	}
@@ -59,7 +49,7 @@ func (h *Hour) Set(m int, count uint32) (Peak, bool) {
 	cand := Peak{Count: count, Minute: uint8(m)}
 	var next Peak
 	switch {
-	case cand.better(old):
+	case cand.Better(old):
 		next = cand
 	case int(old.Minute) == m:
 		// The peak minute went down: another minute may now hold the peak.
@@ -70,7 +60,7 @@ func (h *Hour) Set(m int, count uint32) (Peak, bool) {
 	if next == old {
 		return old, false
 	}
-	h.peak.Store(next.pack())
+	h.peak.Store(next.Pack())
 	return next, true
 }
 
@@ -86,7 +76,7 @@ func (h *Hour) scanLocked() Peak {
 }
 
 // Peak returns the hour's current peak. It never blocks.
-func (h *Hour) Peak() Peak { return unpack(h.peak.Load()) }
+func (h *Hour) Peak() Peak { return results.UnpackPeak(h.peak.Load()) }
 
 // Count returns the current count of minute m (0–59). It never blocks.
 func (h *Hour) Count(m int) uint32 { return h.counts[m].Load() }
@@ -108,5 +98,5 @@ func (h *Hour) Load(counts [MinutesPerHour]uint32) {
 	for m, c := range counts {
 		h.counts[m].Store(c)
 	}
-	h.peak.Store(h.scanLocked().pack())
+	h.peak.Store(h.scanLocked().Pack())
 }
