@@ -1,7 +1,7 @@
 # The project's commands. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: run test check vet fmt bench fuzz sdktest schemathesis screenshot
+.PHONY: run test check vet fmt bench peers freshness fuzz sdktest schemathesis screenshot
 
 ## run: the whole pipeline on this machine (embedded Kafka, ingest, query, load generator)
 run:
@@ -42,6 +42,15 @@ bench:
 	$(GO) test -run='^$$' -bench=LoopbackHTTP -benchtime=200000x ./query/
 	@if [ -n "$$RECORD_TEST_BROKERS" ]; then $(GO) test -run='^$$' -bench=IngestThroughput -benchtime=1000000x ./bench/; \
 	else echo "set RECORD_TEST_BROKERS (scripts/kafka/kafka.sh start) for the end-to-end ingest benchmark"; fi
+
+## peers: the same table from the same raw events by DuckDB and by our pipeline, timed and
+## checked hour by hour (bench/peers; installs DuckDB in a venv; needs RECORD_TEST_BROKERS)
+peers:
+	bash scripts/peers.sh
+
+## freshness: produce → visible at the API, p50/p99, under live load (needs RECORD_TEST_BROKERS)
+freshness:
+	$(GO) run ./bench/cmd/freshness --brokers "$$RECORD_TEST_BROKERS"
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
