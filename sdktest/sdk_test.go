@@ -94,8 +94,12 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func put(store *query.Store, project, domain string, minute time.Time, count uint32) {
-	store.Put(results.Record{ProjectID: project, Domain: domain, Hour: minute.Truncate(time.Hour),
-		Count: count, Minute: minute})
+	hour := minute.Truncate(time.Hour)
+	if domain == results.AllDomains {
+		domain = ""
+	}
+	store.Put(results.Record{ProjectID: project, Domain: domain, Hour: hour.Unix(),
+		Peak: results.Peak{Count: count, Minute: uint8(minute.Sub(hour) / time.Minute)}})
 }
 
 func ptr(s string) *string { return &s }
