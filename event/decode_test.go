@@ -383,7 +383,7 @@ func TestReasons(t *testing.T) {
 		ReasonEmptyField: "empty_field", ReasonFieldTooLong: "field_too_long", ReasonWrongType: "wrong_field_type",
 		ReasonInvalidProjectID: "invalid_project_id", ReasonUnknownEventType: "unknown_event_type",
 		ReasonInvalidTime: "invalid_event_time", ReasonKeyMismatch: "key_mismatch", ReasonTooLate: "too_late",
-		ReasonTooOld: "too_old", ReasonFuture: "future_time",
+		ReasonTooOld: "too_old", ReasonFuture: "future_time", ReasonInternal: "internal_error",
 	}
 	all := AllReasons()
 	require.Len(t, all, len(want))

@@ -37,6 +37,9 @@ const (
 	// ReasonFuture ("future_time"): the engine found the event ahead of the wall clock by more
 	// than the maximum clock skew. The decoder never returns it.
 	ReasonFuture
+	// ReasonInternal ("internal_error"): applying the message failed for a reason that is not a
+	// rule of the contract — a bug. The message is kept, and the error logged.
+	ReasonInternal
 
 	numReasons // the number of reasons, ReasonNone included; keep it last
 )
@@ -57,6 +60,7 @@ var reasonCodes = [numReasons]string{
 	ReasonTooLate:          "too_late",
 	ReasonTooOld:           "too_old",
 	ReasonFuture:           "future_time",
+	ReasonInternal:         "internal_error",
 }
 
 // String returns the stable snake_case code of r, such as "not_json". It returns "none" for

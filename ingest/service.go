@@ -68,11 +68,35 @@ func (s *Service) CaughtUp() bool {
 // group and processes partitions until ctx is done; then it checkpoints and commits every
 // partition it owns and returns.
 func (s *Service) Run(ctx context.Context) error {
-	c := s.cfg
-	if err := s.kafka.Preflight(ctx, s.log); err != nil {
+	if err := s.prepare(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting
 		}
+		return err
+	}
+	s.openWriters()
+	defer kafkax.CloseWriter(s.results)
+	defer kafkax.CloseWriter(s.dlq)
+	defer kafkax.CloseWriter(s.checkpoints)
+	group, err := s.kafka.ConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: s.cfg.Group, Topics: []string{s.cfg.Topic}, StartOffset: kafka.FirstOffset,
+		SessionTimeout: s.cfg.SessionTimeout, HeartbeatInterval: s.cfg.HeartbeatInterval,
+		RebalanceTimeout: s.cfg.RebalanceTimeout, JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: join group %s: %w", s.cfg.Group, err)
+	}
+	defer group.Close()
+	s.log.Info("joined consumer group", "group", s.cfg.Group, "topic", s.cfg.Topic, "brokers", s.cfg.Brokers)
+	s.generations(ctx, group)
+	return nil
+}
+
+// prepare runs the start-up check, creates the missing topics and learns the number of
+// partitions of the checkpoint topic.
+func (s *Service) prepare(ctx context.Context) error {
+	c := s.cfg
+	if err := s.kafka.Preflight(ctx, s.log); err != nil {
 		return fmt.Errorf("start-up check: %w", err)
 	}
 	compact := map[string]string{"cleanup.policy": "compact"}
@@ -85,85 +109,74 @@ func (s *Service) Run(ctx context.Context) error {
 			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10),
 				"max.message.bytes": strconv.Itoa(dlqMaxBytes)}},
 	); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while starting
-		}
 		return err
 	}
 	n, err := s.kafka.WaitPartitions(ctx, c.CheckpointTopic)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
 	s.ckptPartitions = n
-	newWriter := func(topic string, b kafka.Balancer) *kafka.Writer {
-		// Each writer has its own transport (Client.Writer makes one): kafka-go's shared default
-		// transport caches topic metadata, and a topic created a moment ago would look unknown
-		// for seconds.
+	return err
+}
+
+// openWriters creates the writers of results, dead letters and checkpoints. Each has its own
+// transport (Client.Writer makes one): kafka-go's shared default transport caches topic
+// metadata, and a topic created a moment ago would look unknown for seconds.
+func (s *Service) openWriters() {
+	newWriter := func(topic string, b kafka.Balancer, batchBytes int64) *kafka.Writer {
 		w := s.kafka.Writer(topic, b)
 		w.RequiredAcks, w.BatchTimeout, w.BatchSize = kafka.RequireAll, 2*time.Millisecond, 10_000
-		w.BatchBytes, w.MaxAttempts, w.WriteBackoffMin = 4<<20, 5, 50*time.Millisecond
+		w.BatchBytes, w.MaxAttempts, w.WriteBackoffMin = batchBytes, 5, 50*time.Millisecond
 		return w
 	}
 	// The broker limits the size of a record batch (message.max.bytes, 1 MiB by default), so
 	// batches stay under it; a dead letter may be as big as the largest input message, for
-	// which the dead-letter topic is created with a larger limit.
-	s.results = newWriter(c.ResultsTopic, &kafka.Hash{})
-	s.results.BatchBytes = 1 << 20
-	s.dlq = newWriter(c.DLQTopic, &kafka.Hash{})
-	s.dlq.BatchBytes = dlqMaxBytes
-	s.checkpoints = newWriter(c.CheckpointTopic, kafka.BalancerFunc(partitionOfKey))
-	// The broker limits the size of a record batch, not of a message: one chunk per batch.
-	s.checkpoints.BatchBytes = chunkSize + 64<<10
-	defer kafkax.CloseWriter(s.results)
-	defer kafkax.CloseWriter(s.dlq)
-	defer kafkax.CloseWriter(s.checkpoints)
+	// which the dead-letter topic is created with a larger limit; a checkpoint chunk goes in a
+	// batch of its own.
+	s.results = newWriter(s.cfg.ResultsTopic, &kafka.Hash{}, 1<<20)
+	s.dlq = newWriter(s.cfg.DLQTopic, &kafka.Hash{}, dlqMaxBytes)
+	s.checkpoints = newWriter(s.cfg.CheckpointTopic, kafka.BalancerFunc(partitionOfKey), chunkSize+64<<10)
+}
 
-	group, err := s.kafka.ConsumerGroup(kafka.ConsumerGroupConfig{
-		ID: c.Group, Topics: []string{c.Topic}, StartOffset: kafka.FirstOffset,
-		SessionTimeout: c.SessionTimeout, HeartbeatInterval: c.HeartbeatInterval, RebalanceTimeout: c.RebalanceTimeout,
-		JoinGroupBackoff: time.Second, WatchPartitionChanges: true,
-	})
-	if err != nil {
-		return fmt.Errorf("ingest: join group %s: %w", c.Group, err)
-	}
-	defer group.Close()
-	s.log.Info("joined consumer group", "group", c.Group, "topic", c.Topic, "brokers", c.Brokers)
+// generations runs one consumer-group generation after the other until ctx ends: each
+// assigned partition gets a partition loop of its own, which the generation ends (after it has
+// published, checkpointed and committed) before the next rebalance completes.
+func (s *Service) generations(ctx context.Context, group *kafka.ConsumerGroup) {
 	for {
 		gen, err := group.Next(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil {
 			s.log.Warn("consumer group generation failed; retrying", "err", err)
 			select {
 			case <-ctx.Done():
-				return nil
+				return
 			case <-time.After(time.Second):
 			}
 			continue
 		}
-		assigned := gen.Assignments[c.Topic]
-		s.log.Info("partitions assigned", "generation", gen.ID, "count", len(assigned))
-		s.m.partitions.Set(float64(len(assigned)))
-		s.assigned.Store(int64(len(assigned)))
-		var restored atomic.Int64
-		if len(assigned) == 0 {
-			s.ready.Store(true)
-		}
-		for _, a := range assigned {
-			p, off := a.ID, a.Offset
-			gen.Start(func(gctx context.Context) {
-				pl := &partitionLoop{s: s, gen: gen, partition: p, log: s.log.With("partition", p)}
-				pl.run(ctx, gctx, off, func() {
-					if restored.Add(1) == int64(len(assigned)) {
-						s.ready.Store(true)
-					}
-				})
+		s.start(ctx, gen)
+	}
+}
+
+// start starts the partition loops of a generation; the service is ready once all are restored.
+func (s *Service) start(ctx context.Context, gen *kafka.Generation) {
+	assigned := gen.Assignments[s.cfg.Topic]
+	s.log.Info("partitions assigned", "generation", gen.ID, "count", len(assigned))
+	s.m.partitions.Set(float64(len(assigned)))
+	s.assigned.Store(int64(len(assigned)))
+	var restored atomic.Int64
+	if len(assigned) == 0 {
+		s.ready.Store(true)
+	}
+	for _, a := range assigned {
+		p, off := a.ID, a.Offset
+		gen.Start(func(gctx context.Context) {
+			pl := &partitionLoop{s: s, gen: gen, partition: p, log: s.log.With("partition", p), m: s.m.partition(p)}
+			pl.run(ctx, gctx, off, func() {
+				if restored.Add(1) == int64(len(assigned)) {
+					s.ready.Store(true)
+				}
 			})
-		}
+		})
 	}
 }
 

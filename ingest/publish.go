@@ -1,0 +1,166 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/recordusage/recordusage/engine"
+	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/results"
+)
+
+// handle decodes and applies one message; a rejected one becomes a dead letter.
+func (pl *partitionLoop) handle(m kafka.Message) {
+	s := pl.s
+	s.m.eventsIn.Inc()
+	pl.next, pl.hwm = m.Offset+1, m.HighWaterMark
+	if pl.caughtUp {
+		pl.setCaughtUp(false) // published up to here only once flushed
+	}
+	key := m.Key
+	if key == nil {
+		key = []byte{} // a message without a key cannot be routed by project: a key mismatch
+	}
+	err := pl.dec.Decode(key, m.Value, &pl.ev)
+	if err == nil {
+		err = pl.eng.Apply(&pl.ev, m.Offset)
+	}
+	if err == nil {
+		return
+	}
+	reason := event.ReasonInternal
+	var ee *event.Error
+	if errors.As(err, &ee) {
+		reason = ee.Reason
+	} else {
+		// Not a rule of the contract: a bug. The message is kept in the dead-letter topic, so
+		// nothing is lost, and the error is logged for a bug report.
+		pl.log.Error("unexpected error applying a message; dead-lettered as internal_error", "offset", m.Offset, "err", err)
+	}
+	s.m.rejected.WithLabelValues(reason.String()).Inc()
+	pl.dead = append(pl.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: []kafka.Header{
+		{Key: "reason", Value: []byte(reason.String())},
+		{Key: "error", Value: []byte(err.Error())},
+		{Key: "source-topic", Value: []byte(m.Topic)},
+		{Key: "source-partition", Value: []byte(strconv.Itoa(m.Partition))},
+		{Key: "source-offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
+	}})
+}
+
+// flush advances the engine and publishes its results and the dead letters, waiting for the
+// broker's acknowledgement. On failure nothing is dropped: the messages stay queued.
+func (pl *partitionLoop) flush(ctx context.Context) error {
+	s := pl.s
+	caughtUp := pl.next >= pl.hwm
+	if late := pl.eng.Late(); late > pl.late {
+		s.m.lateCorrected.Add(float64(late - pl.late))
+		pl.late = late
+	}
+	emit := func(r engine.Result) {
+		k, v := results.Encode(results.Record{ProjectID: r.ProjectID, Domain: r.Domain, Hour: r.Hour,
+			Peak: results.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}, Final: r.Final, Tombstone: r.Tombstone})
+		pl.out = append(pl.out, kafka.Message{Key: k, Value: v})
+	}
+	pl.eng.Flush(caughtUp, emit)
+	if pl.eng.Recovering() && pl.next >= pl.reconcileAt {
+		n := len(pl.out)
+		pl.eng.Reconcile(emit)
+		s.m.recoveryRecs.Add(float64(len(pl.out) - n))
+		s.m.recovering.Dec()
+		pl.recovering = false
+		pl.log.Info("recovery done: republished every hour the previous owner may have published",
+			"offset", pl.next, "records", len(pl.out)-n)
+	}
+	if len(pl.out) > 0 {
+		if err := s.results.WriteMessages(ctx, pl.out...); err != nil {
+			return err
+		}
+		s.m.published.Add(float64(len(pl.out)))
+		clear(pl.out)
+		pl.out = pl.out[:0]
+	}
+	if len(pl.dead) > 0 {
+		if err := s.dlq.WriteMessages(ctx, pl.dead...); err != nil {
+			return err
+		}
+		clear(pl.dead)
+		pl.dead = pl.dead[:0]
+	}
+	pl.setCaughtUp(caughtUp)
+	return nil
+}
+
+// setCaughtUp records whether everything up to the end of the partition is published, in the
+// count behind Service.CaughtUp, and logs the first time a backlog has been worked off.
+func (pl *partitionLoop) setCaughtUp(c bool) {
+	if c == pl.caughtUp {
+		return
+	}
+	if c && !pl.started.IsZero() {
+		pl.log.Info("partition caught up: read to its end and published", "offset", pl.next,
+			"messages", pl.backlog, "took", time.Since(pl.started).Round(time.Millisecond).String())
+		pl.started = time.Time{}
+	}
+	pl.caughtUp = c
+	if c {
+		pl.s.caughtUp.Add(1)
+	} else {
+		pl.s.caughtUp.Add(-1)
+	}
+}
+
+// flushRetrying flushes until it succeeds or ctx ends, waiting a second between attempts: while
+// results or dead letters cannot be published, reading more would only grow the queues. A
+// flush that takes longer than the flush interval is an overrun: counted, and logged at debug.
+func (pl *partitionLoop) flushRetrying(ctx context.Context) bool {
+	for {
+		start := time.Now()
+		err := pl.flush(ctx)
+		if err == nil {
+			took := time.Since(start)
+			pl.s.m.flushDuration.Observe(took.Seconds())
+			if took > pl.s.cfg.FlushInterval {
+				pl.s.m.flushOverruns.Inc()
+				pl.log.Debug("flush overran the flush interval", "took", took.String(), "interval", pl.s.cfg.FlushInterval.String())
+			}
+			return true
+		}
+		pl.log.Warn("publishing failed; retrying", "err", brief(err))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// checkpoint saves the engine with the next offset, then commits that offset. Call it right
+// after a successful flush, so that everything the checkpoint covers is published.
+func (pl *partitionLoop) checkpoint(ctx context.Context) { pl.checkpointAs(ctx, false) }
+
+// checkpointAs is checkpoint; clean says that nothing will be published after it.
+func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
+	s, p := pl.s, pl.partition
+	if pl.next < 0 {
+		return // nothing read yet
+	}
+	start := time.Now()
+	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()
+	snap := pl.eng.AppendSnapshot(nil)
+	if err := pl.ckpt.save(ctx, snap, pl.next, clean); err != nil {
+		s.m.checkpointErrs.Inc()
+		pl.log.Warn("checkpoint failed; offsets not committed", "err", brief(err))
+		return
+	}
+	pl.lastCkpt = time.Now()
+	pl.m.checkpointSize.Set(float64(len(snap)))
+	if err := pl.gen.CommitOffsets(map[string]map[int]int64{s.cfg.Topic: {p: pl.next}}); err != nil {
+		// The checkpoint holds the offset: the next owner resumes from it whatever was committed.
+		s.m.checkpointErrs.Inc()
+		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", brief(err))
+	}
+}
