@@ -9,7 +9,6 @@ import (
 
 	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/internal/reference"
-	"github.com/recordusage/recordusage/window"
 )
 
 // scenario drives one engine with a controllable wall clock and keeps the emitted results.
@@ -252,5 +251,4 @@ func TestFinalAndRelease(t *testing.T) {
 	require.Equal(t, uint32(1), r.Count)
 	st := s.e.Stats()
 	require.Equal(t, 2, st.Recordings, "the stopped recording's state is released once it falls behind the horizon")
-	_ = window.Peak{}
 }

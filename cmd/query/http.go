@@ -115,17 +115,24 @@ func reloader(store *api.Store, credPath string, certs *ops.CertReloader, log *s
 	}
 }
 
-// reloadOnSIGHUP calls reload on every SIGHUP until ctx is done.
-func reloadOnSIGHUP(ctx context.Context, reload func()) {
+// reloadOnSIGHUP calls reload on every SIGHUP until ctx is done. The handler is registered
+// before it returns, so a SIGHUP sent afterwards is never lost; the calls run on a goroutine of
+// their own, and done is closed when it ends.
+func reloadOnSIGHUP(ctx context.Context, reload func()) (done <-chan struct{}) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			reload()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload()
+			}
 		}
-	}
+	}()
+	return finished
 }

@@ -75,7 +75,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if store != nil || certs != nil {
-		go reloadOnSIGHUP(ctx, reloader(store, *credentials, certs, log))
+		reloadOnSIGHUP(ctx, reloader(store, *credentials, certs, log))
 	}
 
 	reg := ops.NewRegistry()
