@@ -11,19 +11,21 @@
 //
 // # Representation
 //
-// Recordings get dense uint32 ids from a dictionary. For every series (a project, and each
-// (project, domain) pair) the engine keeps, per minute:
-//
-//   - a roaring bitmap of the recordings that have a session boundary (a start or a stop) in that
-//     minute, and
-//   - a difference counter of the sessions that span the minute strictly (start minute < m <
-//     stop minute, or start minute < m for an open session).
+// Recordings get dense uint32 ids from a dictionary. For every retained minute the partition
+// keeps a roaring bitmap of the recordings that have a session boundary (a start or a stop) in
+// that minute (minutes.go). For every series (a project, and each (project, domain) pair) it
+// keeps, per minute with a boundary, a cell of counters (series.go): how many of its recordings
+// are in that bitmap, and how many sessions start there and go on, or end there after starting
+// before. A recording belongs to exactly two series, so whether its id is new to the minute's
+// bitmap says whether it is new to both cells: a restart within one minute counts once.
 //
 // A session that spans minute m strictly covers all of it, so no other session of the same
-// recording can touch m: the two parts never share a recording and C(m) = |boundary(m)| +
-// spanning(m), exactly. Open recordings therefore cost nothing per minute, the minute tick is
-// O(series) instead of O(open recordings), and the bitmaps still make a restart within one minute
-// count once.
+// recording can touch m: C(m) = |boundary(m) ∩ series| + spanning(m), exactly, where spanning
+// follows from the running sum of the cells. Open recordings therefore cost nothing per minute,
+// an event changes the cell of its own minute only, and a minute without a cell counts no more
+// than the one before it, so the hourly windows need a value only at the minutes with a cell and
+// at the first minute of each hour: the minute tick recounts the series with a boundary in the
+// new minutes, and every series once an hour (tick.go).
 //
 // # Time
 //

@@ -6,8 +6,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/recordusage/recordusage/event"
 )
 
@@ -61,11 +59,9 @@ type Engine struct {
 	series    []*series // by id; nil when free
 	freeSer   []uint32
 	dirty     []uint32 // series with dirtyFrom <= frontier
-	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last release)
+	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last hourly pruning)
 
-	buckets          map[int64]*[]uint32 // minute → recordings with a history event in that minute
-	lastBucketMinute int64               // minute of lastBucket
-	lastBucket       *[]uint32           // the bucket appended to last; nil when it may be released
+	minutes minuteRing // per retained minute: boundary bitmap, recordings to fold, series with a cell
 
 	stats Stats
 
@@ -73,6 +69,7 @@ type Engine struct {
 	key      []byte
 	domain   []byte // the publish domain in lower case
 	old, new contribution
+	changes  []cellDelta // e.new minus e.old, per minute
 }
 
 // New returns an empty engine. now is the wall clock, injected so that tests control it.
@@ -88,7 +85,6 @@ func New(cfg Config, now func() time.Time) (*Engine, error) {
 		dict:      newDictionary(),
 		hists:     make([][]histEvent, 1),
 		seriesIDs: make(map[string]uint32),
-		buckets:   make(map[int64]*[]uint32),
 	}, nil
 }
 
@@ -176,9 +172,9 @@ func (e *Engine) Apply(ev *event.Event, off int64) error {
 	if m <= e.frontier {
 		e.stats.Late++
 	}
-	e.addToBucket(m, id)
-	e.applyChange(id, r.all)
-	e.applyChange(id, r.dom)
+	slot := e.minutes.at(m)
+	slot.recs = append(slot.recs, id)
+	e.applyChange(id, r.all, r.dom)
 	return nil
 }
 
@@ -218,18 +214,6 @@ func (e *Engine) horizonMarks() (finalTo, released int64) {
 	return floorDiv(horizon-1, nsPerHour), minuteOf(horizon)
 }
 
-func (e *Engine) addToBucket(m int64, id uint32) {
-	if e.lastBucket == nil || e.lastBucketMinute != m {
-		b := e.buckets[m]
-		if b == nil {
-			b = new([]uint32)
-			e.buckets[m] = b
-		}
-		e.lastBucketMinute, e.lastBucket = m, b // most events fall in the newest minute
-	}
-	*e.lastBucket = append(*e.lastBucket, id)
-}
-
 func (e *Engine) newHistory() uint32 {
 	if n := len(e.freeHist); n > 0 {
 		i := e.freeHist[n-1]
@@ -265,63 +249,6 @@ func (e *Engine) compactHistories() {
 		}
 	}
 	e.hists, e.freeHist = hists, nil
-}
-
-// applyChange applies e.new minus e.old to one series.
-func (e *Engine) applyChange(id, sid uint32) {
-	e.markLive(sid)
-	s := e.series[sid]
-	lowest := int64(clean)
-	ob, nb := e.old.bounds, e.new.bounds
-	for len(ob) > 0 || len(nb) > 0 {
-		switch {
-		case len(nb) == 0 || (len(ob) > 0 && ob[0] < nb[0]):
-			if c := s.cell(ob[0]); c.bounds != nil {
-				c.bounds.Remove(id)
-				if c.bounds.IsEmpty() {
-					c.bounds = nil
-				}
-			}
-			lowest = min(lowest, ob[0])
-			ob = ob[1:]
-		case len(ob) == 0 || nb[0] < ob[0]:
-			c := s.cell(nb[0])
-			if c.bounds == nil {
-				c.bounds = roaring.New()
-			}
-			c.bounds.Add(id)
-			lowest = min(lowest, nb[0])
-			nb = nb[1:]
-		default:
-			ob, nb = ob[1:], nb[1:]
-		}
-	}
-	od, nd := e.old.diffs, e.new.diffs
-	for len(od) > 0 || len(nd) > 0 {
-		var m int64
-		var d int32
-		switch {
-		case len(nd) == 0 || (len(od) > 0 && od[0].minute < nd[0].minute):
-			m, d = od[0].minute, -od[0].delta
-			od = od[1:]
-		case len(od) == 0 || nd[0].minute < od[0].minute:
-			m, d = nd[0].minute, nd[0].delta
-			nd = nd[1:]
-		default:
-			m, d = nd[0].minute, nd[0].delta-od[0].delta
-			od, nd = od[1:], nd[1:]
-		}
-		if d != 0 {
-			s.cell(m).diff += d
-			lowest = min(lowest, m)
-		}
-	}
-	if lowest <= e.frontier && lowest < s.dirtyFrom {
-		if s.dirtyFrom == clean {
-			e.dirty = append(e.dirty, sid)
-		}
-		s.dirtyFrom = lowest
-	}
 }
 
 // intern returns the id of the event's recording, creating it if new. A publish domain is a

@@ -32,12 +32,7 @@ func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 	}
 	e.dirty = e.dirty[:0]
 	if frontier > e.frontier {
-		for _, sid := range e.live {
-			s := e.series[sid]
-			s.recount(e.frontier+1, frontier)
-			e.emitPending(s, emit)
-		}
-		e.frontier = frontier
+		e.advance(frontier, emit)
 	}
 
 	finalTo, released := e.horizonMarks()
@@ -107,55 +102,6 @@ func (s *series) dropHour(hour int64, h *hourState) {
 	if s.lastHourState == h {
 		s.lastHourState = nil
 	}
-}
-
-// release drops minutes before cut: cells of every series, history events of recordings (folded
-// into their state), recordings with nothing left, and series with nothing left.
-func (e *Engine) release(cut int64) {
-	for _, sid := range e.live {
-		e.series[sid].release(cut)
-	}
-	for m, ids := range e.buckets {
-		if m >= cut {
-			continue
-		}
-		delete(e.buckets, m)
-		if ids == e.lastBucket {
-			e.lastBucket = nil
-		}
-		for _, id := range *ids {
-			r := &e.recs[id]
-			if r.key == keyNone || r.hist == 0 {
-				continue // dropped already, or folded through another bucket
-			}
-			hist := r.fold(e.hists[r.hist], cut)
-			e.hists[r.hist] = hist
-			if len(hist) > 0 {
-				continue
-			}
-			e.freeHistory(r.hist)
-			r.hist = 0
-			if r.since == noSession {
-				e.dropRecording(id)
-			}
-		}
-	}
-	e.compactArena()
-	e.compactHistories()
-	live := e.live[:0]
-	for _, sid := range e.live {
-		s := e.series[sid]
-		if !s.quiet() {
-			live = append(live, sid)
-			continue
-		}
-		s.live = false
-		if s.refs == 0 && !e.recovering {
-			e.freeSeries(sid) // recovery keeps it: its withheld hours are published at the end
-		}
-	}
-	clear(e.live[len(live):])
-	e.live = live
 }
 
 // markLive puts a series in the list of those the minute tick, finalization and release visit.

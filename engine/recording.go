@@ -94,22 +94,26 @@ func (r *recording) fold(hist []histEvent, cut int64) []histEvent {
 	return hist[:rest]
 }
 
-// minuteDelta is a change of the spanning-session counter at one minute.
-type minuteDelta struct {
+// cellDelta is a change of one minute's counters in a series (see minuteCell).
+type cellDelta struct {
 	minute int64
-	delta  int32
+	bounds int32 // change of the number of recordings with a session boundary in the minute
+	net    int32 // change of sessions going on after the minute, minus sessions that ended in it
+	down   int32 // change of sessions that ended in the minute after starting before it
 }
 
-// contribution is what a run of sessions adds to its series: the minutes where the recording has
-// a session boundary, and the spanning counter's differences. Both are ascending by minute.
+// contribution is what a run of sessions of one recording adds to its series: the minutes where
+// it has a session boundary, and the changes of the session counters. Both are ascending by
+// minute. Every counter change is in the minute of the event that causes it, so an event touches
+// the cell of its own minute and no other.
 type contribution struct {
 	bounds []int64
-	diffs  []minuteDelta
+	deltas []cellDelta
 }
 
 func (c *contribution) reset() {
 	c.bounds = c.bounds[:0]
-	c.diffs = c.diffs[:0]
+	c.deltas = c.deltas[:0]
 }
 
 func (c *contribution) bound(m int64) {
@@ -118,15 +122,17 @@ func (c *contribution) bound(m int64) {
 	}
 }
 
-func (c *contribution) diff(m int64, d int32) {
-	if n := len(c.diffs); n > 0 && c.diffs[n-1].minute == m {
-		c.diffs[n-1].delta += d
-		if c.diffs[n-1].delta == 0 {
-			c.diffs = c.diffs[:n-1]
+func (c *contribution) delta(m int64, net, down int32) {
+	if n := len(c.deltas); n > 0 && c.deltas[n-1].minute == m {
+		d := &c.deltas[n-1]
+		d.net += net
+		d.down += down
+		if d.net == 0 && d.down == 0 {
+			c.deltas = c.deltas[:n-1]
 		}
 		return
 	}
-	c.diffs = append(c.diffs, minuteDelta{m, d})
+	c.deltas = append(c.deltas, cellDelta{minute: m, net: net, down: down})
 }
 
 // walk computes the contribution of the sessions that follow from the state (open, since) and
@@ -155,16 +161,22 @@ func (c *contribution) walk(open bool, since int64, evs []histEvent) {
 	}
 }
 
+// openSession counts a session from its first minute on: it goes on after that minute until a
+// stop says otherwise.
 func (c *contribution) openSession(since int64) {
 	s := minuteOf(since)
 	c.bound(s)
-	c.diff(s+1, +1) // spans every minute after its first, until it closes
+	c.delta(s, +1, 0)
 }
 
+// closeSession ends a session in the minute of its stop. A session that ends in its first minute
+// never went on after it: the stop cancels the start's change instead.
 func (c *contribution) closeSession(since, until int64) {
 	s, e := minuteOf(since), minuteOf(until)
 	c.bound(e)
-	// The session spans the minutes strictly between s and e: stop the +1 of openSession at e,
-	// or cancel it when the session ends in its first or second minute.
-	c.diff(max(e, s+1), -1)
+	if e == s {
+		c.delta(s, -1, 0)
+	} else {
+		c.delta(e, -1, +1)
+	}
 }

@@ -4,26 +4,33 @@ import (
 	"math"
 	"sort"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/recordusage/recordusage/window"
 )
 
-// minuteCell is the state of one minute of one series that has a session boundary or a change
-// of the spanning counter. Minutes without either have no cell.
+// minuteCell is the state of one minute of one series in which a recording of the series has a
+// session boundary (a start or a stop). Minutes without one have no cell: they count like the
+// minute after the cell before them.
+//
+// Let S(m) be the number of sessions of the series that started before minute m and had not
+// ended before it. Then C(m) = bounds + S(m) − down: the recordings with a boundary in m, plus
+// the sessions spanning m strictly (S(m) less those that end in m). A session that spans m
+// strictly covers all of it, so no other session of the same recording touches m and nothing is
+// counted twice. S(m+1) = S(m) + net, and in a minute without a cell C = S. Every event changes
+// the cell of its own minute only, and the struct holds no pointer, so the garbage collector
+// never scans the cells.
 type minuteCell struct {
 	minute int64
-	bounds *roaring.Bitmap // recordings with a session boundary in this minute; nil when none
-	diff   int32           // change of the spanning counter at this minute
-	span   int32           // spanning counter at this minute, valid up to the frontier and below dirtyFrom
+	bounds int32 // recordings of the series in the minute's boundary bitmap (minuteSlot.bounds)
+	net    int32 // sessions that start in the minute and go on, less those that started before and end in it
+	down   int32 // sessions that started before the minute and end in it
+	run    int32 // S(minute); valid up to the frontier and below dirtyFrom
 }
 
-func (c *minuteCell) boundCount() uint32 {
-	if c.bounds == nil {
-		return 0
-	}
-	return uint32(c.bounds.GetCardinality())
-}
+// empty reports whether no session has a boundary in the cell's minute any more (a late event
+// moved them all away): the minute counts like one without a cell.
+func (c *minuteCell) empty() bool { return c.bounds == 0 && c.net == 0 && c.down == 0 }
+
+func (c *minuteCell) count() uint32 { return uint32(c.bounds - c.down + c.run) }
 
 // hourState is one hour of one series: its window and what was last emitted for it.
 type hourState struct {
@@ -34,26 +41,36 @@ type hourState struct {
 }
 
 // series is the minute state of a project (domain == "" and all == true) or of one of its
-// domains: the cells of the retained minutes that have activity, and the hours not yet final.
-// Cells are sparse, so a series whose recordings are all long-running costs no memory per minute.
+// domains: the cells of the retained minutes that have a session boundary, and the hours not yet
+// final. Cells are sparse, so a series whose recordings are all long-running costs no memory per
+// minute.
+//
+// The windows of its hours hold C(m) for the published minutes that have a cell or start an
+// hour, and 0 for the others. That is enough for the peaks to be exact: a minute without a cell
+// counts S, which is at most the count of the cell before it (the sessions that go on after a
+// minute all have a boundary in it or span it) and equal to the count of an hour's first minute
+// when no cell came since; it never beats an earlier minute of its hour, and the earliest minute
+// wins a tie. So the minute tick touches only the series with a cell in the new minutes, and
+// every series once an hour, instead of every series every minute.
 type series struct {
-	key             string // in Engine.seriesIDs
-	project, domain string
-	all             bool
-	refs            int  // recordings that count in this series
-	live            bool // in Engine.live
-
-	first    int64        // minutes before it are released
-	head     int          // cells before head are released; compacted away once they are many
-	cells    []minuteCell // cells[head:], ascending by minute, all at or after first
-	spanBase int32        // spanning counter at minute first-1
-
-	dirtyFrom int64 // lowest minute whose count must be recomputed; math.MaxInt64 when clean
-	hours     map[int64]*hourState
-	pending   []int64 // hours whose peak may have changed since the last emission
+	// The fields that Apply and the minute tick use come first, so that they share cache lines.
+	cells     []minuteCell // cells[head:], ascending by minute, all at or after first
+	head      int          // cells before head are released; compacted away once they are many
+	first     int64        // minutes before it are released
+	dirtyFrom int64        // lowest minute whose count must be recomputed; math.MaxInt64 when clean
+	ticked    int64        // the frontier of the last minute tick that recounted the series
+	runBase   int32        // S(first)
+	live      bool         // in Engine.live
 
 	lastHour      int64      // the hour of lastHourState
 	lastHourState *hourState // the hour set last; nil when it may be gone from hours
+	hours         map[int64]*hourState
+	pending       []int64 // hours whose peak may have changed since the last emission
+
+	key             string // in Engine.seriesIDs
+	project, domain string
+	all             bool
+	refs            int // recordings that count in this series
 }
 
 const clean = math.MaxInt64
@@ -76,49 +93,69 @@ func (s *series) search(m int64) int {
 	return s.head + sort.Search(len(live), func(i int) bool { return live[i].minute >= m })
 }
 
-// cell returns the cell of minute m, creating it. The pointer is valid until the next call.
-// m must not be below s.first.
-func (s *series) cell(m int64) *minuteCell {
+// cell returns the cell of minute m, creating it, and whether it is new. The pointer is valid
+// until the next call. m must not be below s.first.
+func (s *series) cell(m int64) (*minuteCell, bool) {
 	if m < s.first {
 		panic("engine: minute below the released range") // an invariant broken, not bad input
 	}
 	i := s.search(m)
 	if i < len(s.cells) && s.cells[i].minute == m {
-		return &s.cells[i]
+		return &s.cells[i], false
 	}
 	s.cells = append(s.cells, minuteCell{})
 	copy(s.cells[i+1:], s.cells[i:])
 	s.cells[i] = minuteCell{minute: m}
-	return &s.cells[i]
+	return &s.cells[i], true
 }
 
-// spanBefore returns the spanning counter at minute m-1 from the cached spans; m-1 must not be
-// after the frontier.
-func (s *series) spanBefore(m int64) int32 {
-	if i := s.search(m); i > s.head {
-		return s.cells[i-1].span // no cell between it and m-1: the counter stayed
+// runBefore returns S at the minute of cells[i] (or at any minute after cells[i-1] and up to
+// it), from the cached runs: the cell before i must be at or before the frontier and clean.
+func (s *series) runBefore(i int) int32 {
+	if i > s.head {
+		c := &s.cells[i-1]
+		return c.run + c.net
 	}
-	return s.spanBase
+	return s.runBase
 }
 
-// recount recomputes C(m) for minutes from..to and stores them in the hours' windows.
+// recount recomputes C for the minutes from..to that have a cell or start an hour, stores them
+// in the hours' windows, and drops the cells that became empty.
 func (s *series) recount(from, to int64) {
 	from = max(from, s.first)
 	if from > to {
 		return
 	}
 	i := s.search(from)
-	span := s.spanBefore(from)
-	for m := from; m <= to; m++ {
-		var bounds uint32
-		if i < len(s.cells) && s.cells[i].minute == m {
-			c := &s.cells[i]
-			span += c.diff
-			c.span = span
-			bounds = c.boundCount()
-			i++
+	run := s.runBefore(i)
+	hour := floorDiv(from+59, 60) * 60 // the first hour start at or after from
+	for i < len(s.cells) && s.cells[i].minute <= to {
+		c := &s.cells[i]
+		for ; hour < c.minute; hour += 60 {
+			s.setCount(hour, uint32(run))
 		}
-		s.setCount(m, bounds+uint32(span))
+		if c.empty() {
+			// Its minute now counts S like any minute without a cell: the window keeps it only
+			// when it starts an hour.
+			if hour == c.minute {
+				s.setCount(c.minute, uint32(run))
+				hour += 60
+			} else {
+				s.setCount(c.minute, 0)
+			}
+			s.cells = append(s.cells[:i], s.cells[i+1:]...)
+			continue
+		}
+		if hour == c.minute {
+			hour += 60
+		}
+		c.run = run
+		s.setCount(c.minute, c.count())
+		run += c.net
+		i++
+	}
+	for ; hour <= to; hour += 60 {
+		s.setCount(hour, uint32(run))
 	}
 }
 
@@ -135,7 +172,7 @@ func (s *series) setCount(m int64, count uint32) {
 			h = &hourState{}
 			s.hours[hour] = h
 		}
-		s.lastHour, s.lastHourState = hour, h // the minute tick sets the same hour 60 times
+		s.lastHour, s.lastHourState = hour, h // consecutive counts are mostly in one hour
 	}
 	if _, changed := h.w.Set(int(m-hour*60), count); changed && !h.pending {
 		h.pending = true
@@ -143,33 +180,33 @@ func (s *series) setCount(m int64, count uint32) {
 	}
 }
 
-// release drops the cells of minutes before cut, folding their spanning differences.
+// release drops the cells of minutes before cut, folding their changes of S into runBase.
 func (s *series) release(cut int64) {
 	if cut <= s.first {
 		return
 	}
 	s.first = cut
-	i := s.search(cut)
+	i := s.head
+	for ; i < len(s.cells) && s.cells[i].minute < cut; i++ {
+		s.runBase += s.cells[i].net
+	}
 	if i == s.head {
 		return
 	}
-	s.spanBase = s.cells[i-1].span
-	clear(s.cells[s.head:i])
 	s.head = i
 	if s.head == len(s.cells) {
 		s.cells, s.head = s.cells[:0], 0
 	} else if s.head >= 16 && s.head*2 >= len(s.cells) {
-		// Compact rarely rather than copy on every release: the minute tick stays cheap.
+		// Compact rarely rather than copy on every release.
 		rest := copy(s.cells, s.cells[s.head:])
-		clear(s.cells[rest:])
 		s.cells, s.head = s.cells[:rest], 0
 	}
 }
 
 // quiet reports whether the series has nothing to count or publish: no retained cell, no
-// spanning session, no hour awaiting finality. The minute tick can skip it.
+// session going on, no hour awaiting finality. The hourly tick can skip it.
 func (s *series) quiet() bool {
-	return s.head == len(s.cells) && s.spanBase == 0 && len(s.hours) == 0
+	return s.head == len(s.cells) && s.runBase == 0 && len(s.hours) == 0
 }
 
 // floorDiv divides rounding toward negative infinity.

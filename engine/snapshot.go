@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/window"
 )
@@ -23,8 +21,10 @@ import (
 // Integers are varints; strings and bitmaps are length-prefixed. The time rules (Config) are not
 // part of it: they come from the flags of the process that restores.
 const (
-	snapshotMagic   = "RUSNAP"
-	snapshotVersion = 2 // 2: recovery state after finalTo
+	snapshotMagic = "RUSNAP"
+	// 2: recovery state after finalTo. 3: no per-minute state (cells and boundary bitmaps):
+	// Restore derives it from the recordings' histories (rebuild.go).
+	snapshotVersion = 3
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -87,27 +87,7 @@ func (w *snapWriter) series(s *series) {
 	w.str(s.domain)
 	w.bool(s.all)
 	w.int(int64(s.refs))
-	w.int(s.first)
-	w.int(int64(s.spanBase))
 	w.int(s.dirtyFrom)
-	live := s.cells[s.head:]
-	w.uint(uint64(len(live)))
-	for i := range live {
-		c := &live[i]
-		w.int(c.minute)
-		w.int(int64(c.diff))
-		w.int(int64(c.span))
-		if c.bounds == nil {
-			w.uint(0)
-			continue
-		}
-		b, err := c.bounds.ToBytes()
-		if err != nil {
-			panic(fmt.Sprintf("engine: serialize bitmap: %v", err)) // in-memory write cannot fail
-		}
-		w.uint(uint64(len(b)))
-		w.buf = append(w.buf, b...)
-	}
 	w.uint(uint64(len(s.hours)))
 	for _, hour := range slices.Sorted(maps.Keys(s.hours)) { // sorted: equal states, equal bytes
 		h := s.hours[hour]
@@ -160,8 +140,8 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 	}
 	r := snapReader{buf: body[len(snapshotMagic):]}
 	v := r.uint()
-	if v != snapshotVersion && v != 1 {
-		return nil, fmt.Errorf("%w: version %d, this build reads 1 and %d", ErrBadSnapshot, v, snapshotVersion)
+	if v < 1 || v > snapshotVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads 1 to %d", ErrBadSnapshot, v, snapshotVersion)
 	}
 	e.hasTime = r.bool()
 	e.maxTime = r.int()
@@ -195,7 +175,6 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 			hist := make([]histEvent, n)
 			for i := range hist {
 				hist[i] = histEvent{time: r.int(), off: r.int(), typ: event.Type(r.uint())}
-				e.addToBucket(minuteOf(hist[i].time), uint32(id))
 			}
 			e.hists[rec.hist] = hist
 		}
@@ -205,13 +184,9 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 	e.series = make([]*series, r.count())
 	for sid := range e.series {
 		if r.bool() {
-			s := r.series()
+			s := r.series(v)
 			e.series[sid] = s
 			e.seriesIDs[s.key] = uint32(sid)
-			if !s.quiet() {
-				s.live = true
-				e.live = append(e.live, uint32(sid))
-			}
 		}
 	}
 	e.freeSer = r.ids()
@@ -229,38 +204,29 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 			return nil, fmt.Errorf("%w: recording %d refers to a missing series", ErrBadSnapshot, i)
 		}
 	}
+	if err := e.rebuild(v < 3); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-func (r *snapReader) series() *series {
+func (r *snapReader) series(version uint64) *series {
 	s := newSeries(r.str(), r.str(), r.str(), r.bool(), 0)
 	s.refs = int(r.int())
-	s.first = r.int()
-	s.head = 0
-	s.spanBase = int32(r.int())
-	s.dirtyFrom = r.int()
-	s.cells = make([]minuteCell, r.count())
-	for i := range s.cells {
-		c := &s.cells[i]
-		c.minute = r.int()
-		if c.minute < s.first || (i > 0 && c.minute <= s.cells[i-1].minute) {
-			r.fail("minute cells out of order")
-			return s
+	if version < 3 {
+		// The per-minute state of versions 1 and 2 (first minute, spanning base, then per cell:
+		// minute, difference, span and boundary bitmap): rebuild derives it again.
+		r.int()
+		r.int()
+		s.dirtyFrom = r.int()
+		for n := r.count(); n > 0 && r.err == nil; n-- {
+			r.int()
+			r.int()
+			r.int()
+			r.bytes(r.count())
 		}
-		c.diff = int32(r.int())
-		c.span = int32(r.int())
-		if n := r.count(); n > 0 {
-			b := r.bytes(n)
-			if b == nil {
-				break
-			}
-			c.bounds = roaring.New()
-			if _, err := c.bounds.FromBuffer(b); err != nil {
-				r.fail("bitmap: %v", err)
-				return s
-			}
-			c.bounds = c.bounds.Clone() // FromBuffer aliases the snapshot bytes
-		}
+	} else {
+		s.dirtyFrom = r.int()
 	}
 	for n := r.count(); n > 0 && r.err == nil; n-- {
 		hour := r.int()
