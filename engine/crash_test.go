@@ -10,6 +10,7 @@ import (
 
 	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/internal/reference"
+	"github.com/recordusage/recordusage/results"
 	"github.com/recordusage/recordusage/window"
 )
 
@@ -26,20 +27,22 @@ import (
 // topic is the compacted results topic: the last value of every key; a tombstone deletes it.
 type topic struct {
 	t    *testing.T
-	last map[reference.SeriesHour]Result
+	last map[reference.SeriesHour]results.Record
 	n    int // records written
 }
 
-func newTopic(t *testing.T) *topic { return &topic{t: t, last: map[reference.SeriesHour]Result{}} }
+func newTopic(t *testing.T) *topic {
+	return &topic{t: t, last: map[reference.SeriesHour]results.Record{}}
+}
 
-func (tp *topic) write(r Result) {
+func (tp *topic) write(r results.Record) {
 	tp.n++
 	k := reference.Key(r.ProjectID, r.Domain, r.Hour)
 	if prev, ok := tp.last[k]; ok && prev.Final {
 		// A final value never changes: a restarted instance may only repeat it, or delete a
 		// final zero (which reads the same).
-		same := !r.Tombstone && r.Final && r.Count == prev.Count && r.Minute == prev.Minute
-		require.True(tp.t, same || (r.Tombstone && prev.Count == 0),
+		same := !r.Tombstone && r.Final && r.Peak == prev.Peak
+		require.True(tp.t, same || (r.Tombstone && prev.Peak.Count == 0),
 			"hour %v changed after it was final: %+v, then %+v", k, prev, r)
 	}
 	if r.Tombstone {
@@ -136,8 +139,8 @@ func (c *cluster) read(n, cut int) bool {
 // flush publishes, as the partition loop does after a batch; see read for cut.
 func (c *cluster) flush(cut int) bool {
 	in := c.inst
-	var out []Result
-	emit := func(r Result) { out = append(out, r) }
+	var out []results.Record
+	emit := func(r results.Record) { out = append(out, r) }
 	in.e.Flush(in.next >= c.p.produced, emit)
 	if in.e.Recovering() && in.next >= in.reconcileAt {
 		in.e.Reconcile(emit)
@@ -230,7 +233,7 @@ func (tp *topic) peakOf(k reference.SeriesHour) window.Peak {
 	if !ok {
 		return window.Peak{}
 	}
-	return window.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}
+	return r.Peak
 }
 
 // acceptedBy returns the arrivals an engine accepts, in arrival order: the time rules reject
@@ -328,7 +331,7 @@ func TestCrashExtendedHourBackToZero(t *testing.T) {
 	c.start()
 	c.p.produce(1)
 	c.catchUp() // caught up at 13:30: hours 10–13 published with 1
-	require.Equal(t, uint32(1), c.out.last[reference.Key("p", "", parse(t, "2026-11-25T12:00:00Z")/1e9)].Count)
+	require.Equal(t, uint32(1), c.out.last[reference.Key("p", "", parse(t, "2026-11-25T12:00:00Z")/1e9)].Peak.Count)
 	c.crash()
 	c.p.produce(1)
 	c.start()

@@ -248,7 +248,7 @@ func TestFinalAndRelease(t *testing.T) {
 	s.flush(false)
 	r = s.out.last[reference.Key("p", "", at(t, "2026-11-25T08:00:00Z").Unix())]
 	require.True(t, r.Final)
-	require.Equal(t, uint32(1), r.Count)
+	require.Equal(t, uint32(1), r.Peak.Count)
 	st := s.e.Stats()
 	require.Equal(t, 2, st.Recordings, "the stopped recording's state is released once it falls behind the horizon")
 }

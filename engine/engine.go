@@ -7,21 +7,8 @@ import (
 	"time"
 
 	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/results"
 )
-
-// Result is the value of one hour of one series, emitted whenever it changes and once more when
-// it becomes final.
-type Result struct {
-	ProjectID string
-	Domain    string // "" for the project as a whole (all domains)
-	Hour      int64  // start of the hour, Unix seconds
-	Count     uint32 // peak concurrent recordings
-	Minute    int64  // earliest minute reaching Count, Unix seconds; Hour when Count is 0
-	Final     bool   // no event can change the value any more
-	// Tombstone says the hour has no value: its key is deleted from the results topic, which
-	// reads as 0 at hh:00. Only a recovery emits tombstones (see BeginRecovery).
-	Tombstone bool
-}
 
 // Stats counts what the engine did and how big its state is; read it with Engine.Stats.
 type Stats struct {
@@ -251,18 +238,12 @@ func (e *Engine) compactHistories() {
 	e.hists, e.freeHist = hists, nil
 }
 
-// intern returns the id of the event's recording, creating it if new. A publish domain is a
-// host name, and host names are case-insensitive (RFC 4343): "Push.Example.com" and
-// "push.example.com" are one domain, counted and published in lower case.
+// intern returns the id of the event's recording, creating it if new. The publish domain is
+// counted and published in lower case (results.LowerDomain says why).
 func (e *Engine) intern(ev *event.Event) uint32 {
 	domain := ev.PublishDomain
-	if hasUpper(domain) {
-		e.domain = append(e.domain[:0], domain...)
-		for i, c := range e.domain {
-			if 'A' <= c && c <= 'Z' {
-				e.domain[i] = c + 'a' - 'A'
-			}
-		}
+	if results.HasUpper(domain) {
+		e.domain = results.AppendLowerDomain(e.domain[:0], domain)
 		domain = e.domain
 	}
 	e.key = appendField(e.key[:0], ev.ProjectID)
@@ -355,12 +336,3 @@ func (e *Engine) compactArena() {
 }
 
 func fmtTime(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }
-
-func hasUpper(b []byte) bool {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			return true
-		}
-	}
-	return false
-}

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/results"
 )
 
 // workload is a steady stream of events from channels that switch recording on and off: 10 k
@@ -97,7 +98,7 @@ func BenchmarkApply(b *testing.B) {
 					b.Fatal(err)
 				}
 				if i%1000 == 999 {
-					e.Flush(false, func(Result) {})
+					e.Flush(false, func(results.Record) {})
 				}
 			}
 			for i := range warm {
@@ -137,7 +138,7 @@ func openEngine(b *testing.B, n, projects int) (*Engine, int64) {
 			b.Fatal(err)
 		}
 	}
-	e.Flush(false, func(Result) {})
+	e.Flush(false, func(results.Record) {})
 	return e, ev.Time
 }
 
@@ -155,7 +156,7 @@ func BenchmarkMinuteTick(b *testing.B) {
 		if err := e.Apply(&tick, int64(i)); err != nil {
 			b.Fatal(err)
 		}
-		e.Flush(false, func(Result) {})
+		e.Flush(false, func(results.Record) {})
 	}
 }
 
@@ -178,7 +179,7 @@ func BenchmarkMemoryPerOpenRecording(b *testing.B) {
 			if err := e.Apply(&tick, int64(n)+m); err != nil {
 				b.Fatal(err)
 			}
-			e.Flush(false, func(Result) {})
+			e.Flush(false, func(results.Record) {})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

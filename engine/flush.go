@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/recordusage/recordusage/window"
+import (
+	"github.com/recordusage/recordusage/internal/invariants"
+	"github.com/recordusage/recordusage/results"
+	"github.com/recordusage/recordusage/window"
+)
 
 const nsPerHour = 60 * nsPerMinute
 
@@ -12,7 +16,7 @@ const nsPerHour = 60 * nsPerMinute
 // published. Flush also releases the memory of minutes and recordings that fell behind the
 // correction horizon. Hours withheld by a recovery are published by Reconcile, or here when they
 // become final.
-func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
+func (e *Engine) Flush(caughtUp bool, emit func(results.Record)) {
 	if !e.hasTime {
 		return
 	}
@@ -47,10 +51,13 @@ func (e *Engine) Flush(caughtUp bool, emit func(Result)) {
 		e.release(released)
 		e.released = released
 	}
+	if invariants.Enabled {
+		e.checkInvariants()
+	}
 }
 
 // emitPending emits the hours of s whose peak changed since they were last emitted.
-func (e *Engine) emitPending(s *series, emit func(Result)) {
+func (e *Engine) emitPending(s *series, emit func(results.Record)) {
 	for _, hour := range s.pending {
 		h := s.hours[hour]
 		if h == nil {
@@ -71,7 +78,7 @@ func (e *Engine) emitPending(s *series, emit func(Result)) {
 
 // finalize emits the final value of every hour before finalTo that was ever emitted and drops
 // the state of those hours.
-func (e *Engine) finalize(finalTo int64, emit func(Result)) {
+func (e *Engine) finalize(finalTo int64, emit func(results.Record)) {
 	for _, sid := range e.live {
 		s := e.series[sid]
 		for hour, h := range s.hours {
@@ -86,14 +93,13 @@ func (e *Engine) finalize(finalTo int64, emit func(Result)) {
 	}
 }
 
-func (s *series) result(hour int64, p window.Peak, final bool) Result {
-	return Result{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600,
-		Count: p.Count, Minute: hour*3600 + int64(p.Minute)*60, Final: final}
+func (s *series) result(hour int64, p window.Peak, final bool) results.Record {
+	return results.Record{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600, Peak: p, Final: final}
 }
 
 // tombstone is the result that deletes an hour's key: the hour has no value, and reads as 0.
-func (s *series) tombstone(hour int64) Result {
-	return Result{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600, Minute: hour * 3600, Tombstone: true}
+func (s *series) tombstone(hour int64) results.Record {
+	return results.Record{ProjectID: s.project, Domain: s.domain, Hour: hour * 3600, Tombstone: true}
 }
 
 // dropHour forgets the state of a final hour.

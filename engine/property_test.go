@@ -13,6 +13,7 @@ import (
 
 	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/internal/reference"
+	"github.com/recordusage/recordusage/results"
 	"github.com/recordusage/recordusage/window"
 )
 
@@ -22,13 +23,13 @@ var base = time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC).UnixNano()
 // collector keeps the last emitted value of every hour, as the results topic does after
 // compaction.
 type collector struct {
-	last  map[reference.SeriesHour]Result
+	last  map[reference.SeriesHour]results.Record
 	count int
 }
 
-func newCollector() *collector { return &collector{last: map[reference.SeriesHour]Result{}} }
+func newCollector() *collector { return &collector{last: map[reference.SeriesHour]results.Record{}} }
 
-func (c *collector) emit(r Result) {
+func (c *collector) emit(r results.Record) {
 	c.count++
 	k := reference.Key(r.ProjectID, r.Domain, r.Hour)
 	if prev, ok := c.last[k]; ok && prev.Final {
@@ -42,7 +43,7 @@ func (c *collector) peak(k reference.SeriesHour) window.Peak {
 	if !ok {
 		return window.Peak{}
 	}
-	return window.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}
+	return r.Peak
 }
 
 func toEvent(e reference.Event) *event.Event {

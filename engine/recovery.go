@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/recordusage/recordusage/results"
+
 // Recovery after a crash.
 //
 // An instance publishes results between its checkpoints. When it is killed, whatever it
@@ -48,7 +50,7 @@ func (e *Engine) withheld(hour int64) bool { return e.recovering && hour <= e.wi
 // Reconcile ends a recovery: it publishes every withheld hour of every series, with its current
 // value, or as a tombstone when the engine has no value for it. Call it after a Flush, once the
 // engine has applied every message that existed when recovery began.
-func (e *Engine) Reconcile(emit func(Result)) {
+func (e *Engine) Reconcile(emit func(results.Record)) {
 	if !e.recovering {
 		return
 	}
@@ -76,7 +78,7 @@ func (e *Engine) Reconcile(emit func(Result)) {
 
 // finalizeWithheld publishes the final value of the withheld hours before finalTo for every
 // series, a tombstone where a series has no value, and drops their state.
-func (e *Engine) finalizeWithheld(finalTo int64, emit func(Result)) {
+func (e *Engine) finalizeWithheld(finalTo int64, emit func(results.Record)) {
 	to := min(finalTo-1, e.withheldTo)
 	for _, s := range e.series {
 		if s == nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/results"
 )
 
 // BenchmarkRecovery measures what a restart after kill -9 costs, as a function of the time
@@ -26,7 +27,7 @@ func BenchmarkRecovery(b *testing.B) {
 			var clock int64
 			now := func() time.Time { return time.Unix(0, clock) }
 			var ev event.Event
-			apply := func(e *Engine, from, to int, emit func(Result)) {
+			apply := func(e *Engine, from, to int, emit func(results.Record)) {
 				for i := from; i < to; i++ {
 					w.event(i, &ev)
 					clock = max(clock, ev.Time)
@@ -40,7 +41,7 @@ func BenchmarkRecovery(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			apply(e, 0, warm, func(Result) {})
+			apply(e, 0, warm, func(results.Record) {})
 			snap := e.AppendSnapshot(nil)
 			series := len(e.seriesIDs)
 			b.ReportAllocs()
@@ -54,8 +55,8 @@ func BenchmarkRecovery(b *testing.B) {
 				}
 				e.BeginRecovery()
 				replayed, reconciled = 0, 0
-				apply(e, warm, warm+n, func(Result) { replayed++ })
-				e.Reconcile(func(Result) { reconciled++ })
+				apply(e, warm, warm+n, func(results.Record) { replayed++ })
+				e.Reconcile(func(results.Record) { reconciled++ })
 			}
 			b.ReportMetric(float64(reconciled), "reconcile-records")
 			b.ReportMetric(float64(replayed), "replay-records")

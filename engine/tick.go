@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/recordusage/recordusage/results"
+
 // advance moves the frontier of published minutes to `to`, counting the new minutes, and emits
 // the hours whose peak changed.
 //
@@ -7,7 +9,7 @@ package engine
 // cell in the new minutes, which their minutes' slots list, and, when an hour starts among the
 // new minutes, every live series, whose count goes on into the new hour. A minute tick within an
 // hour is therefore O(series with a boundary in it), not O(series).
-func (e *Engine) advance(to int64, emit func(Result)) {
+func (e *Engine) advance(to int64, emit func(results.Record)) {
 	from := e.frontier + 1
 	for m := max(from, e.minutes.lo); m < min(to+1, e.minutes.end); m++ {
 		for _, sid := range e.minutes.get(m).cells {
@@ -23,7 +25,7 @@ func (e *Engine) advance(to int64, emit func(Result)) {
 }
 
 // tickSeries counts the minutes from..to of one series, once per tick.
-func (e *Engine) tickSeries(sid uint32, from, to int64, emit func(Result)) {
+func (e *Engine) tickSeries(sid uint32, from, to int64, emit func(results.Record)) {
 	s := e.series[sid]
 	if s == nil || s.ticked == to {
 		return // freed since its cell was listed, or already counted by this tick

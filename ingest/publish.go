@@ -8,7 +8,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/recordusage/recordusage/engine"
 	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/results"
 )
@@ -60,9 +59,8 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		s.m.lateCorrected.Add(float64(late - pl.late))
 		pl.late = late
 	}
-	emit := func(r engine.Result) {
-		k, v := results.Encode(results.Record{ProjectID: r.ProjectID, Domain: r.Domain, Hour: r.Hour,
-			Peak: results.Peak{Count: r.Count, Minute: uint8((r.Minute - r.Hour) / 60)}, Final: r.Final, Tombstone: r.Tombstone})
+	emit := func(r results.Record) {
+		k, v := results.Encode(r)
 		pl.out = append(pl.out, kafka.Message{Key: k, Value: v})
 	}
 	pl.eng.Flush(caughtUp, emit)

@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/recordusage/recordusage/internal/invariants"
+)
+
+// checkInvariants verifies the engine's redundant state — the lists that mirror flags and the
+// caches that mirror maps — and panics with what is broken. Flush calls it when
+// invariants.Enabled (under -race, and with -tags invariants); it walks the whole state.
+func (e *Engine) checkInvariants() {
+	fail := func(format string, args ...any) {
+		panic(fmt.Sprintf("engine: invariant broken: "+format, args...))
+	}
+	inLive := make(map[uint32]bool, len(e.live))
+	for _, sid := range e.live {
+		if int(sid) >= len(e.series) || e.series[sid] == nil {
+			fail("live list holds series %d, which is free", sid)
+		}
+		if inLive[sid] {
+			fail("live list holds series %d twice", sid)
+		}
+		if !e.series[sid].live {
+			fail("series %d is in the live list without its live flag", sid)
+		}
+		inLive[sid] = true
+	}
+	inDirty := make(map[uint32]bool, len(e.dirty))
+	for _, sid := range e.dirty {
+		inDirty[sid] = true
+	}
+	refs := make([]int, len(e.series))
+	free := make(map[uint32]bool, len(e.freeIDs))
+	for _, id := range e.freeIDs {
+		if e.recs[id].key != keyNone {
+			fail("recording %d is in the free list but has a key", id)
+		}
+		free[id] = true
+	}
+	for id := range e.recs {
+		r := &e.recs[id]
+		if r.key == keyNone {
+			if !free[uint32(id)] {
+				fail("recording %d has no key and is not in the free list", id)
+			}
+			continue
+		}
+		for _, sid := range [2]uint32{r.all, r.dom} {
+			if int(sid) >= len(e.series) || e.series[sid] == nil {
+				fail("recording %d counts in series %d, which is free", id, sid)
+			}
+			refs[sid]++
+		}
+		for _, h := range e.hists[r.hist] {
+			if minuteOf(h.time) < e.released {
+				fail("recording %d keeps an event of minute %d, released before %d", id, minuteOf(h.time), e.released)
+			}
+		}
+	}
+	series := 0
+	for sid, s := range e.series {
+		if s == nil {
+			if !slices.Contains(e.freeSer, uint32(sid)) {
+				fail("series %d is nil and not in the free list", sid)
+			}
+			continue
+		}
+		series++
+		if got, ok := e.seriesIDs[s.key]; !ok || got != uint32(sid) {
+			fail("series %d (%q/%q) is not indexed under its key", sid, s.project, s.domain)
+		}
+		if s.refs != refs[sid] {
+			fail("series %d counts %d recordings, %d refer to it", sid, s.refs, refs[sid])
+		}
+		if s.live != inLive[uint32(sid)] {
+			fail("series %d: live flag %v, in the live list %v", sid, s.live, inLive[uint32(sid)])
+		}
+		if s.dirtyFrom != clean && !inDirty[uint32(sid)] {
+			fail("series %d is dirty from minute %d but not in the dirty list", sid, s.dirtyFrom)
+		}
+		if s.head > len(s.cells) {
+			fail("series %d: head %d after its %d cells", sid, s.head, len(s.cells))
+		}
+		for i := s.head; i < len(s.cells); i++ {
+			if c := s.cells[i].minute; c < s.first || (i > s.head && c <= s.cells[i-1].minute) {
+				fail("series %d: cell of minute %d out of order or before minute %d", sid, c, s.first)
+			}
+		}
+		pending := make(map[int64]bool, len(s.pending))
+		for _, hour := range s.pending {
+			pending[hour] = true
+		}
+		for hour, h := range s.hours {
+			if hour < e.finalTo {
+				fail("series %d keeps hour %d, which is final (before %d)", sid, hour, e.finalTo)
+			}
+			if h.pending && !pending[hour] {
+				fail("series %d: hour %d is flagged pending but not in the pending list", sid, hour)
+			}
+		}
+		if s.lastHourState != nil && s.hours[s.lastHour] != s.lastHourState {
+			fail("series %d: the last-hour cache points at a state that is not hour %d's", sid, s.lastHour)
+		}
+	}
+	if series != len(e.seriesIDs) {
+		fail("%d series, %d in the index", series, len(e.seriesIDs))
+	}
+	if e.minutes.end > e.minutes.lo && e.minutes.lo < e.released {
+		fail("the minute ring starts at %d, before the released minute %d", e.minutes.lo, e.released)
+	}
+}
+
+// invariantsOn reports whether Flush checks the invariants in this build.
+func invariantsOn() bool { return invariants.Enabled }
