@@ -45,6 +45,7 @@
 //
 // # Ownership
 //
-// An Engine belongs to one goroutine (the partition's). Its window.Hour values may be read from
-// other goroutines; nothing else may be.
+// An Engine belongs to one goroutine (the partition's), its window.Hour values included; other
+// goroutines see what it publishes (results.Record), never its state. Under -race, Flush checks
+// the engine's redundant state (invariants.go).
 package engine

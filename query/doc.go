@@ -13,9 +13,9 @@
 //
 // A Store holds one Series per (project, domain) pair, domain "*" being the whole project.
 // A Series indexes its hours in blocks of BlockHours consecutive hours, so a 31-day query
-// (744 points) reads at most four blocks. Each hour is one atomic 64-bit word packing the
-// peak count and the minute of the peak: a reader never sees a torn (count, minute) pair and
-// never blocks on a value write.
+// (744 points) reads at most four blocks. Each hour is a window.Cell, one atomic 64-bit word
+// packing the peak count and the minute of the peak: a reader never sees a torn (count, minute)
+// pair and never blocks on a value write.
 //
 // Concurrency and ownership:
 //   - Store.mu (an RWMutex) guards only the index from series key to *Series. Readers hold its
@@ -29,5 +29,6 @@
 //
 // Bad records (undecodable key or value, an invalid hour or minute) are counted in
 // recordusage_query_bad_records_total and skipped; they never stop a partition. A record
-// with an empty value (a tombstone) deletes its hour, which then reads as zero.
+// with an empty value (a tombstone, which a recovering ingest writes) deletes its hour, which
+// then reads as zero.
 package query

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/recordusage/recordusage/results"
+	"github.com/recordusage/recordusage/window"
 )
 
 // BlockHours is the number of consecutive hours of one block of a Series (about 10.7 days).
@@ -42,11 +43,11 @@ type Series struct {
 }
 
 // block holds BlockHours consecutive hours starting at first (Unix hours, a multiple of
-// BlockHours). Each word is a packed peak (results.Peak.Pack): the zero word is "no data",
-// which reads exactly like a zero hour.
+// BlockHours). Each hour is a window.Cell: written by the materializer, read lock-free by every
+// request; an empty cell is "no data", which reads exactly like a zero hour.
 type block struct {
 	first int64
-	vals  [BlockHours]atomic.Uint64
+	vals  [BlockHours]window.Cell
 }
 
 // unixHour returns the number of whole hours between the Unix epoch and t (t aligned to the hour).
@@ -66,29 +67,29 @@ func floorDiv(a, b int64) int64 {
 // which reads as zero again. The domain is matched case-insensitively, like the publish_domain
 // parameter (results.LowerDomain).
 func (s *Store) Put(r results.Record) {
-	w := r.Peak.Pack()
+	p := r.Peak
 	if r.Tombstone {
-		w = 0
+		p = results.Peak{}
 	}
-	s.set(r.ProjectID, results.LowerDomain(r.Domain), floorDiv(r.Hour, 3600), w)
+	s.set(r.ProjectID, results.LowerDomain(r.Domain), floorDiv(r.Hour, 3600), p.Canonical())
 }
 
-func (s *Store) set(projectID, domain string, hour int64, w uint64) {
+func (s *Store) set(projectID, domain string, hour int64, p results.Peak) {
 	ser := s.lookup(projectID, domain)
 	if ser == nil {
-		if w == 0 {
+		if p.Count == 0 {
 			return // a zero for a series never seen reads as zero already
 		}
 		ser = s.create(projectID, domain)
 	}
 	b := ser.find(hour)
 	if b == nil {
-		if w == 0 {
+		if p.Count == 0 {
 			return
 		}
 		b = s.addBlock(ser, hour)
 	}
-	b.vals[hour-b.first].Store(w)
+	b.vals[hour-b.first].Store(p)
 }
 
 func (s *Store) lookup(projectID, domain string) *Series {
@@ -175,7 +176,7 @@ func (s *Store) Peaks(projectID, domain string, start time.Time, dst []results.P
 		if i < len(bs) && bs[i].first == bf {
 			vals := bs[i].vals[h-bf:]
 			for j := 0; j < run; j++ {
-				dst[n+j] = results.UnpackPeak(vals[j].Load())
+				dst[n+j] = vals[j].Load()
 			}
 		} else {
 			clear(dst[n : n+run])

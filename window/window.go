@@ -1,18 +1,21 @@
-// Package window keeps the peak of one UTC hour: the 60 per-minute counts of concurrent
-// recordings go in, the hour's maximum and the earliest minute reaching it come out.
+// Package window keeps the peak of UTC hours, in the two places the product needs one.
 //
-// An Hour is written by the goroutine that owns the partition it belongs to and read, without
-// any lock, by any number of other goroutines (metrics, snapshots, tests). Writers are serialized
-// by a mutex so that a misuse with two writers stays correct; readers never take it. The peak is
-// published as one atomic 64-bit word, so a reader always sees a (count, minute) pair that was
-// true at some instant, never a count from one update and a minute from another.
+// An Hour is an engine's working state for one hour of one series: the per-minute counts of
+// concurrent recordings go in, the hour's maximum and the earliest minute reaching it come out.
+// It belongs to the goroutine of the partition whose engine holds it, like the rest of the
+// engine's state, so it takes no lock and uses no atomics.
+//
+// A Cell is an hour's published peak as the query service holds it: written by the goroutine
+// that materializes a results partition and read, without any lock, by every API request at the
+// same time. The peak is one atomic 64-bit word (results.Peak.Pack), so a reader always sees a
+// (count, minute) pair that was true at some instant, never a count from one update and a minute
+// from another, and never waits for a writer.
 //
 // Values can go down: a late stop event removes a recording from minutes it had been counted in,
 // and when the minute holding the peak decreases, the hour is rescanned to find the new one.
 package window
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/recordusage/recordusage/results"
@@ -26,11 +29,10 @@ const MinutesPerHour = 60
 type Peak = results.Peak
 
 // Hour holds the minute counts of one hour and their peak. The zero value is an hour where every
-// minute counts 0. An Hour must not be copied after first use.
+// minute counts 0. It is not safe for concurrent use: it has one owner.
 type Hour struct {
-	mu     sync.Mutex // serializes writers; readers use the atomics only
-	counts [MinutesPerHour]atomic.Uint32
-	peak   atomic.Uint64 // Peak.Pack()
+	counts [MinutesPerHour]uint32
+	peak   Peak
 }
 
 // Set stores the count of minute m (0–59) and returns the hour's peak afterwards and whether it
@@ -39,13 +41,11 @@ func (h *Hour) Set(m int, count uint32) (Peak, bool) {
 	if m < 0 || m >= MinutesPerHour {
 		panic("window: minute out of range")
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	old := results.UnpackPeak(h.peak.Load())
-	if h.counts[m].Load() == count {
+	old := h.peak
+	if h.counts[m] == count {
 		return old, false
 	}
-	h.counts[m].Store(count)
+	h.counts[m] = count
 	cand := Peak{Count: count, Minute: uint8(m)}
 	var next Peak
 	switch {
@@ -53,50 +53,55 @@ func (h *Hour) Set(m int, count uint32) (Peak, bool) {
 		next = cand
 	case int(old.Minute) == m:
 		// The peak minute went down: another minute may now hold the peak.
-		next = h.scanLocked()
+		next = h.scan()
 	default:
 		return old, false
 	}
 	if next == old {
 		return old, false
 	}
-	h.peak.Store(next.Pack())
+	h.peak = next
 	return next, true
 }
 
-// scanLocked finds the peak from the counts; h.mu must be held.
-func (h *Hour) scanLocked() Peak {
+// scan finds the peak from the counts.
+func (h *Hour) scan() Peak {
 	var p Peak
-	for m := range h.counts {
-		if c := h.counts[m].Load(); c > p.Count {
+	for m, c := range h.counts {
+		if c > p.Count {
 			p = Peak{Count: c, Minute: uint8(m)}
 		}
 	}
 	return p
 }
 
-// Peak returns the hour's current peak. It never blocks.
-func (h *Hour) Peak() Peak { return results.UnpackPeak(h.peak.Load()) }
+// Peak returns the hour's current peak.
+func (h *Hour) Peak() Peak { return h.peak }
 
-// Count returns the current count of minute m (0–59). It never blocks.
-func (h *Hour) Count(m int) uint32 { return h.counts[m].Load() }
+// Count returns the current count of minute m (0–59).
+func (h *Hour) Count(m int) uint32 { return h.counts[m] }
 
-// Counts returns a copy of the 60 minute counts, for snapshots. Each count is read atomically;
-// a copy taken while a writer is active may mix counts from before and after its update.
-func (h *Hour) Counts() [MinutesPerHour]uint32 {
-	var c [MinutesPerHour]uint32
-	for m := range c {
-		c[m] = h.counts[m].Load()
-	}
-	return c
-}
+// Counts returns a copy of the 60 minute counts, for snapshots.
+func (h *Hour) Counts() [MinutesPerHour]uint32 { return h.counts }
 
 // Load replaces all 60 counts at once (when restoring a snapshot) and recomputes the peak.
 func (h *Hour) Load(counts [MinutesPerHour]uint32) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for m, c := range counts {
-		h.counts[m].Store(c)
-	}
-	h.peak.Store(h.scanLocked().Pack())
+	h.counts = counts
+	h.peak = h.scan()
 }
+
+// Cell is one hour's published peak, readable lock-free while it is written (see the package
+// documentation). The zero value holds the zero Peak: an hour without data reads as 0 at hh:00.
+// Writes to one Cell must come from one goroutine at a time, so that the latest write wins.
+type Cell struct {
+	w atomic.Uint64 // Peak.Pack()
+}
+
+// Load returns the peak. It never blocks.
+func (c *Cell) Load() Peak { return results.UnpackPeak(c.w.Load()) }
+
+// Store sets the peak (a zero Peak clears the hour).
+func (c *Cell) Store(p Peak) { c.w.Store(p.Pack()) }
+
+// Empty reports whether the cell holds the zero Peak.
+func (c *Cell) Empty() bool { return c.w.Load() == 0 }

@@ -63,10 +63,12 @@ func TestHourMatchesReference(t *testing.T) {
 	}
 }
 
-// TestConcurrentReaders checks under -race that readers never see a torn or impossible peak
-// while a writer updates: every value read is one the writer published.
-func TestConcurrentReaders(t *testing.T) {
-	var h Hour
+// TestCellConcurrentReaders checks under -race that readers of a Cell never see a torn or
+// impossible peak while a writer updates it: every value read is one the writer stored.
+func TestCellConcurrentReaders(t *testing.T) {
+	var c Cell
+	require.True(t, c.Empty())
+	require.Equal(t, Peak{}, c.Load(), "an empty cell is 0 at hh:00")
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	// Readers report what they saw to the test goroutine: require must not fail off it.
@@ -79,9 +81,8 @@ func TestConcurrentReaders(t *testing.T) {
 					return
 				default:
 				}
-				p := h.Peak()
-				// The writer only ever sets minute m to count m+1 or 0, so a peak must match.
-				if p.Count != 0 && p.Count != uint32(p.Minute)+1 {
+				// The writer only ever stores count m+1 at minute m, or the zero Peak.
+				if p := c.Load(); p.Count != 0 && p.Count != uint32(p.Minute)+1 {
 					bad <- p
 					return
 				}
@@ -92,15 +93,17 @@ func TestConcurrentReaders(t *testing.T) {
 	for range 20000 {
 		m := r.IntN(MinutesPerHour)
 		if r.IntN(2) == 0 {
-			h.Set(m, uint32(m)+1)
+			c.Store(Peak{Count: uint32(m) + 1, Minute: uint8(m)})
 		} else {
-			h.Set(m, 0)
+			c.Store(Peak{})
 		}
 	}
 	close(done)
 	wg.Wait()
 	close(bad)
 	for p := range bad {
-		t.Errorf("a reader saw a peak the writer never published: %+v", p)
+		t.Errorf("a reader saw a peak the writer never stored: %+v", p)
 	}
+	c.Store(Peak{Count: 0, Minute: 30})
+	require.True(t, c.Empty(), "a zero hour is stored as no data")
 }
