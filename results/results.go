@@ -62,18 +62,20 @@ func (p Peak) At(hour time.Time) time.Time {
 // RFC 4343 says.
 func LowerDomain(d string) string {
 	for i := 0; i < len(d); i++ {
-		if 'A' <= d[i] && d[i] <= 'Z' {
+		if isUpper(d[i]) {
 			return string(AppendLowerDomain(make([]byte, 0, len(d)), []byte(d)))
 		}
 	}
 	return d
 }
 
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
 // AppendLowerDomain appends the lower-case form of d to dst (see LowerDomain), for callers that
 // must not allocate.
 func AppendLowerDomain(dst, d []byte) []byte {
 	for _, c := range d {
-		if 'A' <= c && c <= 'Z' {
+		if isUpper(c) {
 			c += 'a' - 'A'
 		}
 		dst = append(dst, c)
@@ -84,7 +86,7 @@ func AppendLowerDomain(dst, d []byte) []byte {
 // HasUpper reports whether d has an upper-case ASCII letter, i.e. whether LowerDomain changes it.
 func HasUpper(d []byte) bool {
 	for _, c := range d {
-		if 'A' <= c && c <= 'Z' {
+		if isUpper(c) {
 			return true
 		}
 	}

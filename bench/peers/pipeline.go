@@ -165,7 +165,7 @@ func (c *checker) exact(src PeakReader) bool {
 			s := c.r.Series[c.next]
 			src.Peaks(s.Project, s.Domain, time.Unix(c.r.First, 0).UTC(), c.buf)
 			for i, p := range c.buf {
-				if norm(p) != c.want[c.next][i] {
+				if p.Canonical() != c.want[c.next][i] {
 					c.full = false
 					return false
 				}

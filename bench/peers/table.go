@@ -71,7 +71,7 @@ func Compare(r Range, got, want Table) []Mismatch {
 	var out []Mismatch
 	seen := 0
 	r.hours(func(k HourKey) {
-		g, w := norm(got[k]), norm(want[k])
+		g, w := got[k].Canonical(), want[k].Canonical()
 		if g.Count > 0 || w.Count > 0 {
 			seen++
 		}
@@ -86,7 +86,7 @@ func Compare(r Range, got, want Table) []Mismatch {
 	for _, t := range []Table{got, want} {
 		for k, p := range t {
 			if p.Count > 0 && (!in[k.Series] || k.Hour < r.First || k.Hour > r.Last) {
-				out = append(out, Mismatch{Key: k, Got: norm(got[k]), Want: norm(want[k])})
+				out = append(out, Mismatch{Key: k, Got: got[k].Canonical(), Want: want[k].Canonical()})
 			}
 		}
 	}
@@ -101,13 +101,6 @@ func Compare(r Range, got, want Table) []Mismatch {
 		return a.Hour < b.Hour
 	})
 	return out
-}
-
-func norm(p api.Peak) api.Peak {
-	if p.Count == 0 {
-		return api.Peak{}
-	}
-	return p
 }
 
 // Within returns the hours of t that belong to the series of r.
@@ -178,7 +171,7 @@ func matches(r Range, src PeakReader, want Table, buf []api.Peak) bool {
 	for _, s := range r.Series {
 		src.Peaks(s.Project, s.Domain, time.Unix(r.First, 0).UTC(), buf)
 		for i, p := range buf {
-			if norm(p) != want[HourKey{s, r.First + int64(i)*3600}] {
+			if p.Canonical() != want[HourKey{s, r.First + int64(i)*3600}] {
 				return false
 			}
 		}
