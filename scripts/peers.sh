@@ -3,6 +3,7 @@
 # ~/.cache/recordusage-bench (once), then runs bench/cmd/peers against the Kafka broker of
 # RECORD_TEST_BROKERS (start one with scripts/kafka/kafka.sh start). Extra arguments go to the
 # command (e.g. --runs 5 --timeline). Set PEERS_FRESHNESS=1 to also run bench/cmd/freshness.
+# `peers.sh --install-only` only installs DuckDB (CI does this, for bench/peers' tests).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,6 +16,10 @@ if ! "$PY" -c 'import duckdb' 2>/dev/null; then
   mkdir -p "$CACHE"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check duckdb
+fi
+if [[ "${1:-}" == --install-only ]]; then
+  "$PY" -c 'import duckdb; print("peers.sh: duckdb", duckdb.__version__, "in", "'"$VENV"'")' >&2
+  exit 0
 fi
 : "${RECORD_TEST_BROKERS:?set RECORD_TEST_BROKERS (line=\"\$(bash scripts/kafka/kafka.sh start)\" && eval \"\$line\")}"
 go run ./bench/cmd/peers --brokers "$RECORD_TEST_BROKERS" --python "$PY" "$@"
