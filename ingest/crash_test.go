@@ -225,7 +225,11 @@ func requireTopicExact(t *testing.T, ctx context.Context, cfg Config, good []ref
 		}
 		return ""
 	}
-	if err := waitFor(ctx, func() bool { got = readTopic(t, ctx, cfg); return diff() == "" }); err != nil {
+	// Wait within a deadline of its own, so that the last read has time to finish and the
+	// failure names the first differing hour.
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if err := waitFor(wctx, func() bool { got = readTopic(t, ctx, cfg); return diff() == "" }); err != nil {
 		require.Empty(t, diff(), "hours differ from the reference model")
 	}
 	// A value is final exactly when its partition's watermark is past the hour's end plus the
