@@ -7,20 +7,28 @@ import (
 
 // dictionary maps recording keys to dense uint32 ids. It is an open-addressing hash table
 // (linear probing, backward-shift deletion, load at most 1/2) over an arena that holds each
-// entry as [id uint32][key length uvarint][key bytes]. A slot holds the key's hash and the
-// entry's arena offset, so a lookup touches the slot and the arena entry and nothing else. A
-// recording costs a few bytes of table and no pointer: the garbage collector never scans it, and
-// a million open recordings fit in tens of megabytes. Go's map[string]uint32 would cost a 16-byte
-// string header and a separately allocated string per recording, plus its own slot overhead.
+// entry as [id uint32][key length uint32][key bytes]. A slot holds 32 bits of the key's hash and
+// the id itself, and offs holds the arena offset of each id's entry. A lookup compares the hash
+// bits first and touches the key only on a match; it returns the id without reading the arena
+// entry's header, so the caller's next loads (the recording, by id) do not wait for the arena:
+// the processor fetches them while the key comparison, whose branch it predicts, completes.
+// A recording costs a few bytes of table and no pointer: the garbage collector never scans it,
+// and a million open recordings fit in tens of megabytes. Go's map[string]uint32 would cost a
+// 16-byte string header and a separately allocated string per recording, plus its own slot
+// overhead.
 type dictionary struct {
 	seed  maphash.Seed
-	slots []uint64 // hash<<32 | arena offset+1; 0 is empty
+	slots []uint64 // hash<<32 | id+1; 0 is empty
+	offs  []uint32 // by id: arena offset of the entry; keyNone when the id has none
 	used  int
 	arena []byte
 	dead  int // arena bytes of deleted entries
 }
 
 const keyNone = ^uint32(0)
+
+// entryHeader is the size of an arena entry's id and key length.
+const entryHeader = 8
 
 func newDictionary() dictionary {
 	return dictionary{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
@@ -30,14 +38,16 @@ func (d *dictionary) hash(key []byte) uint32 { return uint32(maphash.Bytes(d.see
 
 // keyAt returns the key of the arena entry at off.
 func (d *dictionary) keyAt(off uint32) []byte {
-	n, w := binary.Uvarint(d.arena[off+4:])
-	start := int(off) + 4 + w
+	n := binary.LittleEndian.Uint32(d.arena[off+4:])
+	start := int(off) + entryHeader
 	return d.arena[start : start+int(n)]
 }
 
 // lookup returns the id of key.
-func (d *dictionary) lookup(key []byte) (uint32, bool) {
-	h := d.hash(key)
+func (d *dictionary) lookup(key []byte) (uint32, bool) { return d.lookupHash(key, d.hash(key)) }
+
+// lookupHash returns the id of key, whose hash is h.
+func (d *dictionary) lookupHash(key []byte, h uint32) (uint32, bool) {
 	mask := uint64(len(d.slots) - 1)
 	for i := uint64(h) & mask; ; i = (i + 1) & mask {
 		s := d.slots[i]
@@ -45,27 +55,56 @@ func (d *dictionary) lookup(key []byte) (uint32, bool) {
 			return 0, false
 		}
 		if uint32(s>>32) == h {
-			if off := uint32(s) - 1; string(d.keyAt(off)) == string(key) {
-				return binary.LittleEndian.Uint32(d.arena[off:]), true
+			if id := uint32(s) - 1; string(d.keyAt(d.offs[id])) == string(key) {
+				return id, true
 			}
 		}
 	}
 }
 
-// insert adds key with id; the key must not be present. It returns the arena offset of the entry.
-func (d *dictionary) insert(key []byte, id uint32) uint32 {
-	off := len(d.arena)
-	if off > int(keyNone-1)-len(key)-4-binary.MaxVarintLen64 {
-		panic("engine: key arena over 4 GiB") // far beyond any partition's live recordings
+// candidate returns the id of the first entry whose hash is h, without comparing keys (a
+// guess, for prefetching), or keyNone.
+func (d *dictionary) candidate(h uint32) uint32 {
+	mask := uint64(len(d.slots) - 1)
+	for i := uint64(h) & mask; ; i = (i + 1) & mask {
+		s := d.slots[i]
+		if s == 0 {
+			return keyNone
+		}
+		if uint32(s>>32) == h {
+			return uint32(s) - 1
+		}
 	}
-	d.arena = binary.LittleEndian.AppendUint32(d.arena, id)
-	d.arena = binary.AppendUvarint(d.arena, uint64(len(key)))
-	d.arena = append(d.arena, key...)
+}
+
+// insert adds key with id; the key must not be present, and id must have no entry. It returns
+// the arena offset of the entry.
+func (d *dictionary) insert(key []byte, id uint32) uint32 { return d.insertHash(key, d.hash(key), id) }
+
+// insertHash is insert for a key whose hash is h.
+func (d *dictionary) insertHash(key []byte, h uint32, id uint32) uint32 {
+	off := d.appendEntry(key, id)
+	for int(id) >= len(d.offs) {
+		d.offs = append(d.offs, keyNone)
+	}
+	d.offs[id] = off
 	if (d.used+1)*2 > len(d.slots) {
 		d.resize(2 * len(d.slots))
 	}
-	d.place(uint64(d.hash(key))<<32 | uint64(off+1))
+	d.place(uint64(h)<<32 | (uint64(id) + 1))
 	d.used++
+	return off
+}
+
+// appendEntry appends an entry to the arena and returns its offset.
+func (d *dictionary) appendEntry(key []byte, id uint32) uint32 {
+	off := len(d.arena)
+	if off > int(keyNone-1)-len(key)-entryHeader {
+		panic("engine: key arena over 4 GiB") // far beyond any partition's live recordings
+	}
+	d.arena = binary.LittleEndian.AppendUint32(d.arena, id)
+	d.arena = binary.LittleEndian.AppendUint32(d.arena, uint32(len(key)))
+	d.arena = append(d.arena, key...)
 	return uint32(off)
 }
 
@@ -91,9 +130,10 @@ func (d *dictionary) resize(n int) {
 // remove deletes the entry at arena offset off.
 func (d *dictionary) remove(off uint32) {
 	key := d.keyAt(off)
+	id := binary.LittleEndian.Uint32(d.arena[off:])
 	h := d.hash(key)
 	mask := uint64(len(d.slots) - 1)
-	want := uint64(h)<<32 | uint64(off+1)
+	want := uint64(h)<<32 | (uint64(id) + 1)
 	i := uint64(h) & mask
 	for d.slots[i] != want {
 		if d.slots[i] == 0 {
@@ -101,8 +141,9 @@ func (d *dictionary) remove(off uint32) {
 		}
 		i = (i + 1) & mask
 	}
-	d.dead += 4 + uvarintLen(len(key)) + len(key)
+	d.dead += entryHeader + len(key)
 	d.used--
+	d.offs[id] = keyNone
 	binary.LittleEndian.PutUint32(d.arena[off:], keyNone) // a dead entry, skipped by compact
 	// Backward-shift deletion: move later entries of the probe run into the hole, so that
 	// lookups never need tombstones.
@@ -134,25 +175,21 @@ func (d *dictionary) compact(moved func(id, off uint32)) {
 	}
 }
 
-// rewrite rebuilds the arena and the table from the live entries.
+// rewrite rebuilds the arena from the live entries. The table holds ids, not offsets, so it
+// stays as it is.
 func (d *dictionary) rewrite(moved func(id, off uint32)) {
 	old := d.arena
 	d.arena = make([]byte, 0, len(old)-d.dead)
 	d.dead = 0
-	clear(d.slots)
-	d.used = 0
 	for off := 0; off < len(old); {
 		id := binary.LittleEndian.Uint32(old[off:])
-		n, w := binary.Uvarint(old[off+4:])
-		end := off + 4 + w + int(n)
+		n := int(binary.LittleEndian.Uint32(old[off+4:]))
+		end := off + entryHeader + n
 		if id != keyNone {
-			moved(id, d.insert(old[off+4+w:end], id))
+			noff := d.appendEntry(old[off+entryHeader:end], id)
+			d.offs[id] = noff
+			moved(id, noff)
 		}
 		off = end
 	}
-}
-
-func uvarintLen(n int) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(b[:], uint64(n))
 }

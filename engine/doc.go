@@ -11,7 +11,8 @@
 //
 // # Representation
 //
-// Recordings get dense uint32 ids from a dictionary. For every retained minute the partition
+// Recordings get dense uint32 ids from a dictionary, and keep their recent events in a
+// pointer-free slab of fixed-size blocks (history.go). For every retained minute the partition
 // keeps a roaring bitmap of the recordings that have a session boundary (a start or a stop) in
 // that minute (minutes.go). For every series (a project, and each (project, domain) pair) it
 // keeps, per minute with a boundary, a cell of counters (series.go): how many of its recordings
@@ -26,6 +27,18 @@
 // than the one before it, so the hourly windows need a value only at the minutes with a cell and
 // at the first minute of each hour: the minute tick recounts the series with a boundary in the
 // new minutes, and every series once an hour (tick.go).
+//
+// # Batching
+//
+// Most of an event's cost is waiting for memory: its dictionary slot, key, recording, history
+// block, series and cells are each a likely cache miss, and each is found through the one
+// before. Apply therefore checks the time rules at once (they decide its error and depend only on
+// the largest event time) and queues the start or stop; the queue is processed 64 events at a
+// time, first in passes that only load what the events will touch, one level of indirection per
+// pass, so that the misses of the whole batch are in flight together, then event by event in
+// arrival order exactly as before (batch.go). Every method that reads or changes the state
+// processes the queue first, so it is invisible from outside. The minute tick and the release
+// load their minute's lists the same way (prefetch.go).
 //
 // # Time
 //

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/recordusage/recordusage/event"
-	"github.com/recordusage/recordusage/results"
 )
 
 // Stats counts what the engine did and how big its state is; read it with Engine.Stats.
@@ -36,11 +35,10 @@ type Engine struct {
 	recovering bool  // hours up to withheldTo are withheld until Reconcile (see recovery.go)
 	withheldTo int64 // last withheld hour
 
-	dict     dictionary
-	recs     []recording // by id
-	freeIDs  []uint32
-	hists    [][]histEvent // recent events of recordings; index 0 is unused
-	freeHist []uint32
+	dict    dictionary
+	recs    []recording // by id
+	freeIDs []uint32
+	hist    histories // recent events of recordings
 
 	seriesIDs map[string]uint32
 	series    []*series // by id; nil when free
@@ -49,14 +47,16 @@ type Engine struct {
 	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last hourly pruning)
 
 	minutes minuteRing // per retained minute: boundary bitmap, recordings to fold, series with a cell
+	hours   hourPool   // states of final hours, for new hours
 
 	stats Stats
 
 	// Scratch space reused by every Apply.
-	key      []byte
-	domain   []byte // the publish domain in lower case
-	old, new contribution
-	changes  []cellDelta // e.new minus e.old, per minute
+	batch     batch  // events applied but not yet processed (batch.go)
+	sink      uint64 // what the batch's prefetching loads read, so that they are not dropped
+	seriesKey []byte
+	old, new  contribution
+	changes   []cellDelta // e.new minus e.old, per minute
 }
 
 // New returns an empty engine. now is the wall clock, injected so that tests control it.
@@ -70,7 +70,6 @@ func New(cfg Config, now func() time.Time) (*Engine, error) {
 	return &Engine{
 		cfg: cfg, now: now,
 		dict:      newDictionary(),
-		hists:     make([][]histEvent, 1),
 		seriesIDs: make(map[string]uint32),
 	}, nil
 }
@@ -95,6 +94,7 @@ func (e *Engine) Frontier() (time.Time, bool) {
 // Stats returns counters and sizes of the state. It walks every recording: call it for metrics,
 // not per event.
 func (e *Engine) Stats() Stats {
+	e.drain()
 	s := e.stats
 	s.Series = len(e.seriesIDs)
 	for i := range e.recs {
@@ -106,20 +106,25 @@ func (e *Engine) Stats() Stats {
 		if r.since != noSession {
 			s.Open++
 		}
-		s.History += len(e.hists[r.hist])
+		s.History += e.hist.events(r.hist)
 	}
 	return s
 }
 
 // Late returns the number of events applied at or behind the published frontier so far: each
 // corrected published minutes. It is cheap, unlike Stats.
-func (e *Engine) Late() uint64 { return e.stats.Late }
+func (e *Engine) Late() uint64 {
+	e.drain()
+	return e.stats.Late
+}
 
 func (e *Engine) watermark() int64 { return e.maxTime - int64(e.cfg.Lateness) }
 
 // Apply applies one decoded event that arrived at offset off. It returns an *event.Error with
 // ReasonFuture, ReasonTooOld or ReasonTooLate when the event is rejected by the time rules of
-// CONTRACT.md §4; the caller dead-letters it. Apply does not publish: call Flush.
+// CONTRACT.md §4; the caller dead-letters it. An accepted start or stop may be queued and
+// processed with the next ones (batch.go); that is invisible to every other method. Apply does
+// not publish: call Flush.
 func (e *Engine) Apply(ev *event.Event, off int64) error {
 	t := ev.Time
 	if err := e.check(t); err != nil {
@@ -133,26 +138,33 @@ func (e *Engine) Apply(ev *event.Event, off int64) error {
 	if !ev.Type.Opens() && !ev.Type.Closes() {
 		return nil // RECORD_FILE_COMPLETE: valid, and changes nothing
 	}
-	id := e.intern(ev)
+	e.enqueue(ev, off)
+	return nil
+}
+
+// applyQueued applies one queued start or stop to the recording's history and its series.
+func (e *Engine) applyQueued(q *queued) {
+	id := e.intern(e.batch.key(q), q.hash)
 	r := &e.recs[id]
-	h := histEvent{time: t, off: off, typ: ev.Type}
-	hist := e.hists[r.hist]
+	h := histEvent{time: q.time, off: q.off, typ: q.typ}
+	t := q.time
+	hist := e.history(r)
 	p := insertPos(hist, h)
 	if p < 0 {
 		e.stats.Duplicates++
-		return nil
+		return
 	}
 	open, since := r.foldedState()
 	open, since = replay(open, since, hist[:p])
 	e.old.walk(open, since, hist[p:])
 	if r.hist == 0 {
-		r.hist = e.newHistory()
-		hist = e.hists[r.hist]
+		r.hist = e.hist.alloc()
+		hist = e.hist.get(r.hist)
 	}
 	hist = append(hist, histEvent{})
 	copy(hist[p+1:], hist[p:])
 	hist[p] = h
-	e.hists[r.hist] = hist
+	e.hist.put(r.hist, hist)
 	e.new.walk(open, since, hist[p:])
 
 	m := minuteOf(t)
@@ -162,7 +174,6 @@ func (e *Engine) Apply(ev *event.Event, off int64) error {
 	slot := e.minutes.at(m)
 	slot.recs = append(slot.recs, id)
 	e.applyChange(id, r.all, r.dom)
-	return nil
 }
 
 // check applies the time rules of CONTRACT.md §4 to an event time.
@@ -201,62 +212,25 @@ func (e *Engine) horizonMarks() (finalTo, released int64) {
 	return floorDiv(horizon-1, nsPerHour), minuteOf(horizon)
 }
 
-func (e *Engine) newHistory() uint32 {
-	if n := len(e.freeHist); n > 0 {
-		i := e.freeHist[n-1]
-		e.freeHist = e.freeHist[:n-1]
-		return i
+// history returns the recent events of a recording (see histories.get).
+func (e *Engine) history(r *recording) []histEvent {
+	if r.hist == 0 {
+		return nil
 	}
-	e.hists = append(e.hists, nil)
-	return uint32(len(e.hists) - 1)
+	return e.hist.get(r.hist)
 }
 
-// freeHistory returns a history list to the pool. Only a bounded number of buffers is kept
-// for reuse: a long-running open recording must not pin one.
-func (e *Engine) freeHistory(i uint32) {
-	if cap(e.hists[i]) > 8 || len(e.freeHist) >= 4096 {
-		e.hists[i] = nil
-	} else {
-		e.hists[i] = e.hists[i][:0]
-	}
-	e.freeHist = append(e.freeHist, i)
-}
-
-// compactHistories renumbers the history lists once most of the pool is free, so that a burst
-// of recordings does not leave a large table behind.
-func (e *Engine) compactHistories() {
-	if len(e.freeHist) < 1<<16 || len(e.freeHist)*2 < len(e.hists) {
-		return
-	}
-	hists := make([][]histEvent, 1, len(e.hists)-len(e.freeHist))
-	for i := range e.recs {
-		if r := &e.recs[i]; r.hist != 0 {
-			hists = append(hists, e.hists[r.hist])
-			r.hist = uint32(len(hists) - 1)
-		}
-	}
-	e.hists, e.freeHist = hists, nil
-}
-
-// intern returns the id of the event's recording, creating it if new. The publish domain is
-// counted and published in lower case (results.LowerDomain says why).
-func (e *Engine) intern(ev *event.Event) uint32 {
-	domain := ev.PublishDomain
-	if results.HasUpper(domain) {
-		e.domain = results.AppendLowerDomain(e.domain[:0], domain)
-		domain = e.domain
-	}
-	e.key = appendField(e.key[:0], ev.ProjectID)
-	e.key = appendField(e.key, domain)
-	e.key = appendField(e.key, ev.App)
-	e.key = appendField(e.key, ev.Stream)
-	e.key = appendField(e.key, ev.RecordFormat)
-	if id, ok := e.dict.lookup(e.key); ok {
+// intern returns the id of the recording with the key (built by enqueue; h is its hash),
+// creating it if new.
+func (e *Engine) intern(key []byte, h uint32) uint32 {
+	if id, ok := e.dict.lookupHash(key, h); ok {
 		return id
 	}
+	project, rest := splitField(key)
+	domain, _ := splitField(rest)
 	rec := recording{since: noSession,
-		all: e.seriesFor(ev.ProjectID, domain, true),
-		dom: e.seriesFor(ev.ProjectID, domain, false)}
+		all: e.seriesFor(project, domain, true),
+		dom: e.seriesFor(project, domain, false)}
 	var id uint32
 	if n := len(e.freeIDs); n > 0 {
 		id = e.freeIDs[n-1]
@@ -269,7 +243,7 @@ func (e *Engine) intern(ev *event.Event) uint32 {
 		id = uint32(len(e.recs))
 		e.recs = append(e.recs, rec)
 	}
-	e.recs[id].key = e.dict.insert(e.key, id)
+	e.recs[id].key = e.dict.insertHash(key, h, id)
 	return id
 }
 
@@ -283,12 +257,13 @@ func appendField(dst, f []byte) []byte {
 // seriesFor returns the id of the series of a project (all) or of a (project, domain) pair,
 // creating it, and counts one more recording in it.
 func (e *Engine) seriesFor(project, domain []byte, all bool) uint32 {
-	k := appendField(e.key[len(e.key):], project) // scratch space after the recording key
+	k := appendField(e.seriesKey[:0], project)
 	if all {
 		k = append(k, 0)
 	} else {
 		k = appendField(append(k, 1), domain)
 	}
+	e.seriesKey = k
 	sid, ok := e.seriesIDs[string(k)]
 	if !ok {
 		d := string(domain)
@@ -296,6 +271,7 @@ func (e *Engine) seriesFor(project, domain []byte, all bool) uint32 {
 			d = ""
 		}
 		s := newSeries(string(k), string(project), d, all, e.released)
+		s.pool = &e.hours
 		if n := len(e.freeSer); n > 0 {
 			sid = e.freeSer[n-1]
 			e.freeSer = e.freeSer[:n-1]
@@ -323,7 +299,7 @@ func (e *Engine) dropRecording(id uint32) {
 		}
 	}
 	if r.hist != 0 {
-		e.freeHistory(r.hist)
+		e.hist.release(r.hist)
 	}
 	*r = recording{since: noSession, key: keyNone}
 	e.freeIDs = append(e.freeIDs, id)

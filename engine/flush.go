@@ -17,6 +17,7 @@ const nsPerHour = 60 * nsPerMinute
 // correction horizon. Hours withheld by a recovery are published by Reconcile, or here when they
 // become final.
 func (e *Engine) Flush(caughtUp bool, emit func(results.Record)) {
+	e.drain()
 	if !e.hasTime {
 		return
 	}
@@ -108,6 +109,7 @@ func (s *series) dropHour(hour int64, h *hourState) {
 	if s.lastHourState == h {
 		s.lastHourState = nil
 	}
+	s.pool.put(h)
 }
 
 // markLive puts a series in the list of those the minute tick, finalization and release visit.

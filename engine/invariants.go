@@ -32,6 +32,10 @@ func (e *Engine) checkInvariants() {
 		inDirty[sid] = true
 	}
 	refs := make([]int, len(e.series))
+	blockOwner := make(map[uint32]int, len(e.recs))
+	for _, b := range e.hist.free {
+		blockOwner[b] = -1
+	}
 	free := make(map[uint32]bool, len(e.freeIDs))
 	for _, id := range e.freeIDs {
 		if e.recs[id].key != keyNone {
@@ -53,11 +57,26 @@ func (e *Engine) checkInvariants() {
 			}
 			refs[sid]++
 		}
-		for _, h := range e.hists[r.hist] {
+		if r.hist != 0 {
+			if owner, ok := blockOwner[r.hist]; ok {
+				fail("recording %d has history block %d, which is free or recording %d's", id, r.hist, owner)
+			}
+			blockOwner[r.hist] = id
+			if b := &e.hist.blocks[r.hist]; (b.sp == 0 && b.n > histInline) || (b.sp != 0 && len(e.hist.spill[b.sp]) <= histInline) {
+				fail("recording %d: history block %d holds %d events inline, spill %d", id, r.hist, b.n, b.sp)
+			}
+		}
+		for _, h := range e.history(r) {
 			if minuteOf(h.time) < e.released {
 				fail("recording %d keeps an event of minute %d, released before %d", id, minuteOf(h.time), e.released)
 			}
 		}
+	}
+	if len(e.hist.blocks) > 0 && len(blockOwner) != len(e.hist.blocks)-1 {
+		fail("%d history blocks, %d in use or free", len(e.hist.blocks)-1, len(blockOwner))
+	}
+	if len(e.batch.evs) != 0 {
+		fail("%d queued events after a Flush", len(e.batch.evs))
 	}
 	series := 0
 	for sid, s := range e.series {

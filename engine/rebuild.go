@@ -38,7 +38,7 @@ func (e *Engine) rebuild(fullWindows bool) error {
 			continue
 		}
 		id := uint32(i)
-		hist := e.hists[r.hist]
+		hist := e.history(r)
 		for j, h := range hist {
 			m := minuteOf(h.time)
 			switch {

@@ -21,14 +21,14 @@ func (a histEvent) before(b histEvent) bool {
 }
 
 // recording is the state of one recording. Events that fell behind the correction horizon are
-// folded into since; the rest stay in a history list, sorted by (time, off). The struct holds no
+// folded into since; the rest stay in a history block (history.go), sorted by (time, off). The struct holds no
 // pointer, so the slice of all recordings is never scanned by the garbage collector.
 type recording struct {
 	since int64  // start time of the folded open session; noSession when none is open
 	key   uint32 // arena offset of the dictionary key; keyNone while the slot is free
 	all   uint32 // id of the project's series
 	dom   uint32 // id of the (project, domain) series
-	hist  uint32 // index in Engine.hists of the recent events; 0 when there are none
+	hist  uint32 // block of the recent events in Engine.hist; 0 when there are none
 }
 
 const noSession = math.MinInt64

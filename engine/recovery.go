@@ -28,6 +28,7 @@ import "github.com/recordusage/recordusage/results"
 // engine has applied every message that existed when recovery began. A recovery that is not
 // finished is part of the snapshot, so a crash during recovery is recovered too.
 func (e *Engine) BeginRecovery() {
+	e.drain()
 	// A predecessor publishes minutes up to its frontier, which is at most its wall clock's
 	// current minute or its watermark; the watermark is at most the wall clock plus the allowed
 	// clock skew, since later events are rejected.
@@ -51,6 +52,7 @@ func (e *Engine) withheld(hour int64) bool { return e.recovering && hour <= e.wi
 // value, or as a tombstone when the engine has no value for it. Call it after a Flush, once the
 // engine has applied every message that existed when recovery began.
 func (e *Engine) Reconcile(emit func(results.Record)) {
+	e.drain()
 	if !e.recovering {
 		return
 	}

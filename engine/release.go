@@ -6,22 +6,28 @@ package engine
 // the minute held, not O(series).
 func (e *Engine) release(cut int64) {
 	e.minutes.release(cut, func(_ int64, slot *minuteSlot) {
-		for _, sid := range slot.cells {
+		for i, sid := range slot.cells {
+			if i%prefetchChunk == 0 {
+				e.touchSeries(slot.cells[i:min(len(slot.cells), i+prefetchChunk)])
+			}
 			if s := e.series[sid]; s != nil {
 				s.release(cut)
 			}
 		}
-		for _, id := range slot.recs {
+		for i, id := range slot.recs {
+			if i%prefetchChunk == 0 {
+				e.touchRecordings(slot.recs[i:min(len(slot.recs), i+prefetchChunk)])
+			}
 			r := &e.recs[id]
 			if r.key == keyNone || r.hist == 0 {
 				continue // dropped already, or folded through another minute
 			}
-			hist := r.fold(e.hists[r.hist], cut)
-			e.hists[r.hist] = hist
+			hist := r.fold(e.hist.get(r.hist), cut)
 			if len(hist) > 0 {
+				e.hist.put(r.hist, hist)
 				continue
 			}
-			e.freeHistory(r.hist)
+			e.hist.release(r.hist)
 			r.hist = 0
 			if r.since == noSession {
 				e.dropRecording(id)
@@ -29,7 +35,7 @@ func (e *Engine) release(cut int64) {
 		}
 	})
 	e.compactArena()
-	e.compactHistories()
+	e.hist.compact(e.recs)
 	if floorDiv(cut, 60) > floorDiv(e.released, 60) {
 		e.pruneLive()
 	}

@@ -62,6 +62,7 @@ type series struct {
 	runBase   int32        // S(first)
 	live      bool         // in Engine.live
 
+	pool          *hourPool  // the engine's, where dropped hours go and new ones come from
 	lastHour      int64      // the hour of lastHourState
 	lastHourState *hourState // the hour set last; nil when it may be gone from hours
 	hours         map[int64]*hourState
@@ -169,7 +170,7 @@ func (s *series) setCount(m int64, count uint32) {
 			if count == 0 {
 				return // an hour without activity needs no state: it reads as 0 at hh:00
 			}
-			h = &hourState{}
+			h = s.pool.get()
 			s.hours[hour] = h
 		}
 		s.lastHour, s.lastHourState = hour, h // consecutive counts are mostly in one hour
@@ -222,3 +223,28 @@ const nsPerMinute = int64(60e9)
 
 // minuteOf returns the minute (since the Unix epoch) holding the time t in Unix nanoseconds.
 func minuteOf(t int64) int64 { return floorDiv(t, nsPerMinute) }
+
+// hourPool keeps the states of hours that became final for the hours that start later: every
+// series starts a new hour each hour, and allocating them made most of the engine's garbage.
+type hourPool struct{ free []*hourState }
+
+// maxPooledHours bounds the pool, so that a burst of series does not pin its hours.
+const maxPooledHours = 1 << 14
+
+func (p *hourPool) get() *hourState {
+	if p == nil || len(p.free) == 0 {
+		return &hourState{}
+	}
+	h := p.free[len(p.free)-1]
+	p.free[len(p.free)-1] = nil
+	p.free = p.free[:len(p.free)-1]
+	return h
+}
+
+// put takes the state of an hour that nothing refers to any more.
+func (p *hourPool) put(h *hourState) {
+	if p != nil && len(p.free) < maxPooledHours {
+		*h = hourState{}
+		p.free = append(p.free, h)
+	}
+}

@@ -31,6 +31,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // AppendSnapshot appends the encoded state to dst. Call it after Flush, between events.
 func (e *Engine) AppendSnapshot(dst []byte) []byte {
+	e.drain()
 	w := snapWriter{buf: dst}
 	start := len(dst)
 	w.buf = append(w.buf, snapshotMagic...)
@@ -57,7 +58,7 @@ func (e *Engine) AppendSnapshot(dst []byte) []byte {
 		w.uint(uint64(r.all))
 		w.uint(uint64(r.dom))
 		w.int(r.since)
-		hist := e.hists[r.hist]
+		hist := e.history(r)
 		w.uint(uint64(len(hist)))
 		for _, h := range hist {
 			w.int(h.time)
@@ -171,12 +172,12 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 		rec.all, rec.dom = r.id(), r.id()
 		rec.since = r.int()
 		if n := r.count(); n > 0 {
-			rec.hist = e.newHistory()
-			hist := make([]histEvent, n)
-			for i := range hist {
-				hist[i] = histEvent{time: r.int(), off: r.int(), typ: event.Type(r.uint())}
+			rec.hist = e.hist.alloc()
+			hist := e.hist.get(rec.hist)
+			for range n {
+				hist = append(hist, histEvent{time: r.int(), off: r.int(), typ: event.Type(r.uint())})
 			}
-			e.hists[rec.hist] = hist
+			e.hist.put(rec.hist, hist)
 		}
 	}
 	e.freeIDs = r.ids()
@@ -185,6 +186,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 	for sid := range e.series {
 		if r.bool() {
 			s := r.series(v)
+			s.pool = &e.hours
 			e.series[sid] = s
 			e.seriesIDs[s.key] = uint32(sid)
 		}

@@ -12,13 +12,23 @@ import "github.com/recordusage/recordusage/results"
 func (e *Engine) advance(to int64, emit func(results.Record)) {
 	from := e.frontier + 1
 	for m := max(from, e.minutes.lo); m < min(to+1, e.minutes.end); m++ {
-		for _, sid := range e.minutes.get(m).cells {
-			e.tickSeries(sid, from, to, emit)
+		for cells := e.minutes.get(m).cells; len(cells) > 0; {
+			chunk := cells[:min(len(cells), prefetchChunk)]
+			cells = cells[len(chunk):]
+			e.touchSeries(chunk)
+			for _, sid := range chunk {
+				e.tickSeries(sid, from, to, emit)
+			}
 		}
 	}
 	if floorDiv(to, 60) > floorDiv(from-1, 60) {
-		for _, sid := range e.live {
-			e.tickSeries(sid, from, to, emit)
+		for live := e.live; len(live) > 0; {
+			chunk := live[:min(len(live), prefetchChunk)]
+			live = live[len(chunk):]
+			e.touchSeries(chunk)
+			for _, sid := range chunk {
+				e.tickSeries(sid, from, to, emit)
+			}
 		}
 	}
 	e.frontier = to

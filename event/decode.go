@@ -57,6 +57,15 @@ var maxLen = [numFields]int{
 	fEventType: MaxMessageBytes, fEventTime: MaxMessageBytes, fEventID: MaxMessageBytes,
 }
 
+// quotedNames holds `"name":` for each field: producers mostly send the fields in this order,
+// and Decode tries the expected one before scanning a key as a string.
+var quotedNames = func() (q [numFields][]byte) {
+	for f, name := range fieldNames {
+		q[f] = []byte(`"` + name + `":`)
+	}
+	return q
+}()
+
 // fieldOf returns the field whose JSON name is name, or -1.
 func fieldOf(name []byte) int {
 	switch string(name) { // no allocation: the compiler compares in place
@@ -118,18 +127,29 @@ func (d *Decoder) Decode(key, value []byte, ev *Event) error {
 		return d.notJSON(&s)
 	}
 	if !s.next('}') {
+		expect := 0 // the field that comes next in the usual order
 		for {
-			name, escaped, ok := s.key()
-			if !ok {
-				return d.notJSON(&s)
+			f := -1
+			if s.ws(); expect < numFields && bytes.HasPrefix(s.b[s.i:], quotedNames[expect]) {
+				// Exactly what key would scan: the name, unescaped, then ':'.
+				f = expect
+				s.i += len(quotedNames[f])
+			} else {
+				name, escaped, ok := s.key()
+				if !ok {
+					return d.notJSON(&s)
+				}
+				if escaped {
+					mark := len(d.scratch)
+					d.scratch = unescape(d.reserve(len(name), len(value)), name)
+					name = d.scratch[mark:]
+					d.scratch = d.scratch[:mark]
+				}
+				f = fieldOf(name)
 			}
-			if escaped {
-				mark := len(d.scratch)
-				d.scratch = unescape(d.reserve(len(name), len(value)), name)
-				name = d.scratch[mark:]
-				d.scratch = d.scratch[:mark]
+			if f >= 0 {
+				expect = f + 1
 			}
-			f := fieldOf(name)
 			switch c := s.peek(); {
 			case f < 0 || c != '"':
 				if f >= 0 && wrongField < 0 {

@@ -1,0 +1,45 @@
+package engine
+
+// Prefetching for the passes of Flush that visit a minute's lists (the minute tick, the
+// release): as for a batch of events (batch.go), a chunk of the list is first walked only to
+// load what each entry will touch, so that the cache misses of the chunk are in flight together,
+// then processed in order.
+
+// prefetchChunk is the number of list entries loaded ahead of their processing.
+const prefetchChunk = 64
+
+// touchSeries loads the series listed in sids and the newest of their cells and hours.
+func (e *Engine) touchSeries(sids []uint32) {
+	var sink uint64
+	for _, sid := range sids {
+		if s := e.series[sid]; s != nil {
+			sink += uint64(len(s.cells)) + uint64(s.ticked)
+		}
+	}
+	for _, sid := range sids {
+		if s := e.series[sid]; s != nil {
+			if n := len(s.cells); n > 0 {
+				sink += uint64(s.cells[n-1].run)
+			}
+			if h := s.lastHourState; h != nil {
+				sink += uint64(h.sent.Count)
+			}
+		}
+	}
+	e.sink += sink
+}
+
+// touchRecordings loads the recordings listed in ids and their history blocks.
+func (e *Engine) touchRecordings(ids []uint32) {
+	var sink uint64
+	for _, id := range ids {
+		sink += uint64(e.recs[id].hist)
+	}
+	for _, id := range ids {
+		if r := &e.recs[id]; r.hist != 0 {
+			b := &e.hist.blocks[r.hist]
+			sink += uint64(b.n) + uint64(b.ev[2].typ) + uint64(b.ev[5].typ) + uint64(b.ev[histInline-1].typ)
+		}
+	}
+	e.sink += sink
+}
