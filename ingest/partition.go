@@ -85,8 +85,11 @@ func (pl *partitionLoop) openReader() (*kafka.Reader, error) {
 	s := pl.s
 	// The lag is known from the start: restore read the partition's end offset.
 	pl.m.lag.Set(float64(max(0, pl.hwm-pl.next)))
+	// A deep queue lets the reader's fetch goroutine run ahead of the engine through a backlog
+	// (the default 100 messages made it wait on the channel); lag is computed from the high
+	// watermark of each message, so kafka-go's lag polling is off.
 	r := s.kafka.Reader(kafka.ReaderConfig{Topic: s.cfg.Topic, Partition: pl.partition,
-		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond})
+		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096, ReadLagInterval: -1})
 	if err := r.SetOffset(pl.next); err != nil {
 		kafkax.CloseReader(r)
 		return nil, err
