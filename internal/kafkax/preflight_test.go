@@ -2,13 +2,6 @@ package kafkax_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +14,7 @@ import (
 
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/tlstest"
 )
 
 // TestSecureRoundTrip creates a topic, writes and reads it back through the SASL_SSL listener
@@ -124,14 +118,7 @@ func TestPreflightUnreachable(t *testing.T) {
 
 // otherCA writes the certificate of a CA that signed nothing the broker has.
 func otherCA(t *testing.T) string {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "some other CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "other-ca.pem")
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(path, tlstest.NewCA(t).PEM, 0o600))
 	return path
 }
