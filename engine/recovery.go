@@ -60,40 +60,37 @@ func (e *Engine) Reconcile(emit func(results.Record)) {
 	if !e.hasTime {
 		return // no event since the restore, and the restored state had none: nothing published
 	}
-	for _, s := range e.series {
-		if s == nil {
-			continue
-		}
-		for hour := e.finalTo; hour <= e.withheldTo; hour++ {
-			h := s.hours[hour]
-			if h == nil {
-				emit(s.tombstone(hour))
-				continue
-			}
-			p := h.w.Peak()
-			h.sent, h.sentOK = p, true
-			emit(s.result(hour, p, false))
-		}
-	}
+	e.publishWithheld(e.withheldTo, false, emit)
 	e.freeUnusedSeries()
 }
 
 // finalizeWithheld publishes the final value of the withheld hours before finalTo for every
 // series, a tombstone where a series has no value, and drops their state.
 func (e *Engine) finalizeWithheld(finalTo int64, emit func(results.Record)) {
-	to := min(finalTo-1, e.withheldTo)
+	e.publishWithheld(min(finalTo-1, e.withheldTo), true, emit)
+}
+
+// publishWithheld publishes the hours from the first non-final one through to of every series:
+// the value of each, a tombstone where a series has none. A final hour's state is dropped; a
+// provisional value is remembered as sent, so that later changes are published as usual.
+func (e *Engine) publishWithheld(to int64, final bool, emit func(results.Record)) {
 	for _, s := range e.series {
 		if s == nil {
 			continue
 		}
 		for hour := e.finalTo; hour <= to; hour++ {
 			h := s.hours[hour]
-			if h == nil {
+			switch {
+			case h == nil:
 				emit(s.tombstone(hour))
-				continue
+			case final:
+				emit(s.result(hour, h.w.Peak(), true))
+				s.dropHour(hour, h)
+			default:
+				p := h.w.Peak()
+				h.sent, h.sentOK = p, true
+				emit(s.result(hour, p, false))
 			}
-			emit(s.result(hour, h.w.Peak(), true))
-			s.dropHour(hour, h)
 		}
 	}
 }
