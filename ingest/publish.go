@@ -115,25 +115,19 @@ func (pl *partitionLoop) setCaughtUp(c bool) {
 // results or dead letters cannot be published, reading more would only grow the queues. A
 // flush that takes longer than the flush interval is an overrun: counted, and logged at debug.
 func (pl *partitionLoop) flushRetrying(ctx context.Context) bool {
-	for {
+	return pl.retry(ctx, "publishing", func() error {
 		start := time.Now()
-		err := pl.flush(ctx)
-		if err == nil {
-			took := time.Since(start)
-			pl.s.m.flushDuration.Observe(took.Seconds())
-			if took > pl.s.cfg.FlushInterval {
-				pl.s.m.flushOverruns.Inc()
-				pl.log.Debug("flush overran the flush interval", "took", took.String(), "interval", pl.s.cfg.FlushInterval.String())
-			}
-			return true
+		if err := pl.flush(ctx); err != nil {
+			return err
 		}
-		pl.log.Warn("publishing failed; retrying", "err", brief(err))
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(time.Second):
+		took := time.Since(start)
+		pl.s.m.flushDuration.Observe(took.Seconds())
+		if took > pl.s.cfg.FlushInterval {
+			pl.s.m.flushOverruns.Inc()
+			pl.log.Debug("flush overran the flush interval", "took", took.String(), "interval", pl.s.cfg.FlushInterval.String())
 		}
-	}
+		return nil
+	}) == nil
 }
 
 // checkpoint saves the engine with the next offset, then commits that offset. Call it right
@@ -143,9 +137,6 @@ func (pl *partitionLoop) checkpoint(ctx context.Context) { pl.checkpointAs(ctx, 
 // checkpointAs is checkpoint; clean says that nothing will be published after it.
 func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	s, p := pl.s, pl.partition
-	if pl.next < 0 {
-		return // nothing read yet
-	}
 	start := time.Now()
 	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()
 	snap := pl.eng.AppendSnapshot(nil)
