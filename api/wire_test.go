@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/recordusage/recordusage/internal/logbuf"
 	"github.com/recordusage/recordusage/internal/ops"
 )
 
@@ -22,7 +23,7 @@ import (
 // server as cmd/query builds it (ops.Start with Server.Refuse), and checks that every answer is
 // in the contract's shape (CONTRACT.md §5): X-Request-Id, a JSON error body, application/json.
 func TestWireRefusals(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	reg := prometheus.NewRegistry()
 	srv, err := NewServer(ServerConfig{Auth: NewAuthenticator(newTestStore(t, testCreds), fixedClock(testNow)),
 		Source: testSource(), Now: fixedClock(testNow), Registerer: reg, Log: slogToLevel(&logBuf, "info")})
@@ -71,7 +72,7 @@ func TestWireRefusals(t *testing.T) {
 			require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 			require.JSONEq(t, `{"error_code":"`+CodeInvalidParam+`","error_msg":"`+c.msg+`"}`, string(body))
 			var line map[string]any
-			require.NoError(t, json.Unmarshal(bytes.TrimSpace(logBuf.take()), &line))
+			require.NoError(t, json.Unmarshal(bytes.TrimSpace(logBuf.Take()), &line))
 			require.Equal(t, "request refused", line["msg"])
 			require.Equal(t, id, line["request_id"])
 			require.EqualValues(t, c.status, line["status"])

@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 )
 
 // TestCheckpointRoundTrip writes checkpoints of several sizes (one chunk, many chunks, then a
 // smaller one over a bigger one) to a real topic and reads each back exactly.
 func TestCheckpointRoundTrip(t *testing.T) {
-	brokers, _ := testBrokers(t)
+	brokers, _ := kafkatest.Brokers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := testConfig(brokers, time.Now())

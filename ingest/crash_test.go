@@ -20,6 +20,7 @@ import (
 
 	"github.com/recordusage/recordusage/engine"
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/results"
@@ -44,7 +45,7 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the ingest binary")
 	}
-	brokers, real := testBrokers(t)
+	brokers, real := kafkatest.Brokers(t)
 	if !real {
 		// The embedded broker's group coordinator waits out the rebalance timeout for a killed
 		// member, so this test would take minutes; it is a test of the real broker anyway.

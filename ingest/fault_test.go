@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/window"
@@ -67,7 +68,7 @@ func startServiceWith(t *testing.T, ctx context.Context, cfg Config, name string
 // TestRebalance runs two instances in one group on six partitions, stops one mid-stream, later
 // starts another, and checks the final results.
 func TestRebalance(t *testing.T) {
-	brokers, real := testBrokers(t)
+	brokers, real := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	msgs, good := faultWorkload(real, end)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -91,7 +92,7 @@ func TestRebalance(t *testing.T) {
 // clock runs three hours on (open recordings are extended to it), then sends the rest, hours
 // older than the wall clock: nothing is dead-lettered as late and the results are exact.
 func TestProducerPause(t *testing.T) {
-	brokers, real := testBrokers(t)
+	brokers, real := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	msgs, good := faultWorkload(real, end)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -116,7 +117,7 @@ func TestProducerPause(t *testing.T) {
 // TestBrokerRestart restarts the real broker mid-stream (scripts/kafka/kafka.sh restart, with the
 // data dir of the broker CI started): ingest recovers by itself and the results are exact.
 func TestBrokerRestart(t *testing.T) {
-	brokers, real := testBrokers(t)
+	brokers, real := kafkatest.Brokers(t)
 	script := os.Getenv("RECORD_TEST_KAFKA_SCRIPT")
 	if !real || script == "" {
 		t.Skip("needs the real broker and RECORD_TEST_KAFKA_SCRIPT (set by .ci/run)")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,25 +13,13 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/recordusage/recordusage/internal/cli"
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/results"
 	"github.com/recordusage/recordusage/window"
 )
-
-// testBrokers returns the real broker of RECORD_TEST_BROKERS (CI starts one with
-// scripts/kafka/kafka.sh), or starts the embedded in-memory broker for a fast local run.
-func testBrokers(t *testing.T) (brokers []string, real bool) {
-	if b := cli.Split(os.Getenv("RECORD_TEST_BROKERS")); len(b) > 0 {
-		return b, true
-	}
-	emb, err := kafkax.StartEmbedded("127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(emb.Close)
-	return []string{emb.Addr}, false
-}
 
 // testClient returns the client of cfg's brokers and security, as the service builds it.
 func testClient(t *testing.T, cfg Config) kafkax.Client {
@@ -126,7 +113,7 @@ func expected(good []reference.Event) map[reference.SeriesHour]window.Peak {
 // bad messages, runs ingest until it has caught up, and checks the compacted results against
 // the reference model hour by hour, and the dead letters.
 func TestWorkloadMatchesReference(t *testing.T) {
-	brokers, real := testBrokers(t)
+	brokers, real := kafkatest.Brokers(t)
 	n := 20_000
 	if real {
 		n = 100_000
@@ -193,7 +180,7 @@ func waitFor(ctx context.Context, cond func() bool) error {
 // TestManyDeadLetters sends a burst of bad messages, larger together than the broker's batch
 // limit: all are dead-lettered promptly and the good events after them still count.
 func TestManyDeadLetters(t *testing.T) {
-	brokers, _ := testBrokers(t)
+	brokers, _ := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	msgs, good := workload.Generate(workload.Options{Seed: 4, Projects: 10, Events: 2000, Span: 4 * time.Hour,
 		End: end, MaxDelay: time.Minute, BadShare: 0})

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/workload"
 )
 
@@ -37,7 +38,7 @@ func gauges(t *testing.T, reg *prometheus.Registry, name string) map[string]floa
 // and once events are read the watermark, its lag behind the wall clock, and the recordings and
 // series held are reported.
 func TestPartitionHealthMetrics(t *testing.T) {
-	brokers, _ := testBrokers(t)
+	brokers, _ := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -1,20 +1,19 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recordusage/recordusage/internal/logbuf"
 	"github.com/recordusage/recordusage/web"
 )
 
@@ -40,7 +39,7 @@ func TestQueryServiceServesChart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--insecure-no-auth", "--brokers", "127.0.0.1:1", "--http", addr)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
 	defer func() {
@@ -79,23 +78,4 @@ func TestQueryServiceServesChart(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, strconv.Itoa(resp.StatusCode))
-}
-
-// syncBuffer is the log of the child process: written by exec's copying goroutine, read by
-// the test.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,28 +2,21 @@ package peers
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recordusage/recordusage/internal/cli"
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 )
 
 // TestPipelineMatchesReference runs the pipeline half of the benchmark on a small workload,
 // on the broker of RECORD_TEST_BROKERS or the embedded one, and checks it against the
 // reference model: the harness's checks (store, API, dead letters) and its timeline.
 func TestPipelineMatchesReference(t *testing.T) {
-	brokers := cli.Split(os.Getenv("RECORD_TEST_BROKERS"))
-	if len(brokers) == 0 {
-		e, err := kafkax.StartEmbedded("127.0.0.1:0")
-		require.NoError(t, err)
-		t.Cleanup(e.Close)
-		brokers = []string{e.Addr}
-	}
+	brokers, _ := kafkatest.Brokers(t)
 	cfg := DefaultConfig()
 	cfg.Brokers, cfg.Projects, cfg.Events, cfg.Span, cfg.Timeout = brokers, 10, 5_000, 3*time.Hour, time.Minute
 	w := Generate(cfg, time.Now().Add(-10*time.Minute))

@@ -1,20 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/api"
+	"github.com/recordusage/recordusage/internal/logbuf"
 	"github.com/recordusage/recordusage/internal/tlstest"
 	"github.com/recordusage/recordusage/query"
 )
@@ -47,24 +46,6 @@ func TestTLSFlags(t *testing.T) {
 	require.ErrorContains(t, err, "--tls-cert and --tls-key go together")
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestReloadSwapsCertificate serves HTTPS as run does, replaces the certificate files, calls the
 // function SIGHUP calls, and checks that the new certificate is served; then that a broken
 // file is logged and the certificate in force is kept.
@@ -75,7 +56,7 @@ func TestReloadSwapsCertificate(t *testing.T) {
 	httpf := &httpFlags{tlsCert: certFile, tlsKey: keyFile}
 	certs, err := httpf.certificates()
 	require.NoError(t, err)
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&logBuf, nil))
 	srv, err := api.NewServer(api.ServerConfig{Auth: api.NewInsecureAuthenticator(), Source: query.NewStore()})
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
-// Package kafkatest gives integration tests the SASL_SSL listener of the test broker that
-// scripts/kafka/kafka.sh starts (see its README): the addresses, CA, client certificate and
-// credentials it prints as RECORD_TEST_* variables.
+// Package kafkatest gives integration tests the brokers to run against: the test broker that
+// scripts/kafka/kafka.sh starts (see its README), as the RECORD_TEST_* variables it prints name
+// it — its PLAINTEXT listener, and its SASL_SSL listener with the CA, client certificate and
+// credentials — or, for a fast local run, the embedded in-memory broker.
 package kafkatest
 
 import (
@@ -10,6 +11,22 @@ import (
 	"github.com/recordusage/recordusage/internal/cli"
 	"github.com/recordusage/recordusage/internal/kafkax"
 )
+
+// Brokers returns the real broker of RECORD_TEST_BROKERS (CI starts one with
+// scripts/kafka/kafka.sh), or starts the embedded in-memory broker for a fast local run, which
+// the test's cleanup stops. real says which.
+func Brokers(t testing.TB) (brokers []string, real bool) {
+	t.Helper()
+	if b := cli.Split(os.Getenv("RECORD_TEST_BROKERS")); len(b) > 0 {
+		return b, true
+	}
+	emb, err := kafkax.StartEmbedded("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start the embedded broker: %v", err)
+	}
+	t.Cleanup(emb.Close)
+	return []string{emb.Addr}, false
+}
 
 // Secure is the SASL_SSL listener of the test broker.
 type Secure struct {
