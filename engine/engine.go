@@ -30,6 +30,7 @@ type Engine struct {
 	maxTime  int64 // largest event time seen, Unix ns
 	frontier int64 // last published minute: counts exist for every minute up to it
 	released int64 // minutes before this one are released; no accepted event can touch them
+	swept    int64 // history events before this minute are folded (see sweep)
 	finalTo  int64 // hours before this one are final and dropped
 
 	recovering bool  // hours up to withheldTo are withheld until Reconcile (see recovery.go)
@@ -95,6 +96,7 @@ func (e *Engine) Frontier() (time.Time, bool) {
 // not per event.
 func (e *Engine) Stats() Stats {
 	e.drain()
+	e.sweep(e.released) // fold what the hourly sweep would, so that Open counts every long session
 	s := e.stats
 	s.Series = len(e.seriesIDs)
 	for i := range e.recs {
@@ -149,6 +151,12 @@ func (e *Engine) applyQueued(q *queued) {
 	h := histEvent{time: q.time, off: q.off, typ: q.typ}
 	t := q.time
 	hist := e.history(r)
+	if len(hist) == histInline && minuteOf(hist[0].time) < e.released {
+		// A full block with events that the hourly sweep has not folded yet: fold them now
+		// rather than spill (see sweep).
+		hist = r.fold(hist, e.released)
+		e.hist.put(r.hist, hist)
+	}
 	p := insertPos(hist, h)
 	if p < 0 {
 		e.stats.Duplicates++
@@ -167,12 +175,9 @@ func (e *Engine) applyQueued(q *queued) {
 	e.hist.put(r.hist, hist)
 	e.new.walk(open, since, hist[p:])
 
-	m := minuteOf(t)
-	if m <= e.frontier {
+	if m := minuteOf(t); m <= e.frontier {
 		e.stats.Late++
 	}
-	slot := e.minutes.at(m)
-	slot.recs = append(slot.recs, id)
 	e.applyChange(id, r.all, r.dom)
 }
 
@@ -202,6 +207,7 @@ func (e *Engine) start(t int64) {
 	e.maxTime = t
 	e.frontier = minuteOf(e.watermark())
 	e.finalTo, e.released = e.horizonMarks()
+	e.swept = e.released
 }
 
 // horizonMarks returns, for the current watermark, the first hour that is not final yet (the

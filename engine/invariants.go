@@ -67,8 +67,8 @@ func (e *Engine) checkInvariants() {
 			}
 		}
 		for _, h := range e.history(r) {
-			if minuteOf(h.time) < e.released {
-				fail("recording %d keeps an event of minute %d, released before %d", id, minuteOf(h.time), e.released)
+			if minuteOf(h.time) < e.swept {
+				fail("recording %d keeps an event of minute %d, swept before %d", id, minuteOf(h.time), e.swept)
 			}
 		}
 	}

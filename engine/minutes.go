@@ -10,11 +10,8 @@ type minuteSlot struct {
 	// the boundaries of both series' cells, which then only need a counter (minuteCell.bounds).
 	// This is what makes a restart within one minute count once.
 	bounds *roaring.Bitmap
-	// recs holds the recordings with a history event in the minute, repeated when they have
-	// several: they are folded when the minute is released.
-	recs []uint32
 	// cells holds the series that created a cell for the minute, possibly repeated: they are
-	// recounted when the frontier passes the minute, and released with it.
+	// recounted when the frontier passes the minute.
 	cells []uint32
 }
 
@@ -69,19 +66,17 @@ func (r *minuteRing) fit(n int64) {
 	r.slots = slots
 }
 
-// release calls fn for every minute before cut that has a slot, in ascending order, and then
-// forgets it.
-func (r *minuteRing) release(cut int64, fn func(m int64, s *minuteSlot)) {
+// release forgets the slots of the minutes before cut.
+func (r *minuteRing) release(cut int64) {
 	if r.end <= r.lo || cut <= r.lo {
 		return
 	}
 	for m := r.lo; m < min(cut, r.end); m++ {
 		s := &r.slots[m&int64(len(r.slots)-1)]
-		fn(m, s)
 		if s.bounds != nil {
 			s.bounds.Clear()
 		}
-		s.recs, s.cells = s.recs[:0], s.cells[:0]
+		s.cells = s.cells[:0]
 	}
 	r.lo = min(cut, r.end)
 }

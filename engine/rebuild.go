@@ -47,8 +47,6 @@ func (e *Engine) rebuild(fullWindows bool) error {
 			case m < e.released || m-e.released > span || (e.hasTime && h.time > e.maxTime):
 				return fmt.Errorf("%w: history event of recording %d outside the retained minutes", ErrBadSnapshot, id)
 			}
-			slot := e.minutes.at(m)
-			slot.recs = append(slot.recs, id)
 		}
 		e.old.reset()
 		open, since := r.foldedState()

@@ -1,53 +1,69 @@
 package engine
 
-// release drops the minutes before cut: the cells of the series that have one there, the history
-// events of recordings (folded into their state), recordings with nothing left and, once an hour,
-// series with nothing left. Each minute's slot lists whom it concerns, so a release costs what
-// the minute held, not O(series).
+// release drops the minutes before cut. A minute's slot only lists whom the minute concerns, so
+// its release is only forgetting the slot; the state of the series and recordings behind cut is
+// dropped once an hour, each series and each recording visited once (see sweep and pruneLive),
+// rather than once per minute in which it had an event: revisiting the state of each event when
+// its minute is released cost as much as a third of applying it.
 func (e *Engine) release(cut int64) {
-	e.minutes.release(cut, func(_ int64, slot *minuteSlot) {
-		for i, sid := range slot.cells {
-			if i%prefetchChunk == 0 {
-				e.touchSeries(slot.cells[i:min(len(slot.cells), i+prefetchChunk)])
-			}
-			if s := e.series[sid]; s != nil {
-				s.release(cut)
-			}
+	e.minutes.release(cut)
+	if floorDiv(cut, 60) > floorDiv(e.released, 60) {
+		e.sweep(cut)
+		e.pruneLive(cut)
+	}
+}
+
+// sweep folds the history events of every recording before minute cut (no accepted event can be
+// before it any more) into the recording's state, and drops the recordings left with nothing:
+// no event in the retained minutes and no session going on.
+//
+// Folding is not needed for exactness — a history replays to the same state whether or not its
+// old events are folded — only to bound the history and to free finished recordings. So it is
+// done once an hour over all recordings, in order of id, rather than each minute for the
+// recordings with an event in it: per event, a sequential pass over the recordings every hour
+// costs a fraction of revisiting each event's recording (and its history block, long evicted
+// from the caches) when its minute is released. A history block holds the events of the
+// correction horizon and one hour more; applyQueued folds a full block early.
+func (e *Engine) sweep(cut int64) {
+	for i := range e.recs {
+		r := &e.recs[i]
+		if r.key == keyNone {
+			continue
 		}
-		for i, id := range slot.recs {
-			if i%prefetchChunk == 0 {
-				e.touchRecordings(slot.recs[i:min(len(slot.recs), i+prefetchChunk)])
+		if r.hist != 0 {
+			hist := e.hist.get(r.hist)
+			if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
+				continue
 			}
-			r := &e.recs[id]
-			if r.key == keyNone || r.hist == 0 {
-				continue // dropped already, or folded through another minute
-			}
-			hist := r.fold(e.hist.get(r.hist), cut)
+			hist = r.fold(hist, cut)
 			if len(hist) > 0 {
 				e.hist.put(r.hist, hist)
 				continue
 			}
 			e.hist.release(r.hist)
 			r.hist = 0
-			if r.since == noSession {
-				e.dropRecording(id)
-			}
 		}
-	})
+		if r.since == noSession {
+			e.dropRecording(uint32(i))
+		}
+	}
+	e.swept = max(e.swept, cut)
 	e.compactArena()
 	e.hist.compact(e.recs)
-	if floorDiv(cut, 60) > floorDiv(e.released, 60) {
-		e.pruneLive()
-	}
 }
 
-// pruneLive removes the quiet series from the live list, and frees those that no recording
-// refers to. It is O(live series), so release calls it once an hour: a quiet series left in the
-// list meanwhile only costs the hourly tick a look.
-func (e *Engine) pruneLive() {
+// pruneLive drops the cells of the live series before minute cut, removes the series that
+// became quiet from the live list, and frees those that no recording refers to. It is O(live
+// series), so release calls it once an hour: a quiet series left in the list meanwhile only costs
+// the hourly tick a look.
+func (e *Engine) pruneLive(cut int64) {
 	live := e.live[:0]
-	for _, sid := range e.live {
+	for i, sid := range e.live {
+		if i%prefetchChunk == 0 {
+			e.touchSeries(e.live[i:min(len(e.live), i+prefetchChunk)])
+		}
 		s := e.series[sid]
+		s.release(cut)
 		if !s.quiet() {
 			live = append(live, sid)
 			continue

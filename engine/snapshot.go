@@ -32,6 +32,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // AppendSnapshot appends the encoded state to dst. Call it after Flush, between events.
 func (e *Engine) AppendSnapshot(dst []byte) []byte {
 	e.drain()
+	e.sweep(e.released) // a snapshot holds no event before the retained minutes (rebuild checks)
 	w := snapWriter{buf: dst}
 	start := len(dst)
 	w.buf = append(w.buf, snapshotMagic...)
@@ -148,6 +149,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 	e.maxTime = r.int()
 	e.frontier = r.int()
 	e.released = r.int()
+	e.swept = e.released
 	e.finalTo = r.int()
 	if v >= 2 {
 		e.recovering = r.bool()
