@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"sort"
 
 	"github.com/recordusage/recordusage/window"
 )
@@ -91,7 +90,23 @@ func (s *series) search(m int64) int {
 	case live[n-1].minute == m:
 		return len(s.cells) - 1
 	}
-	return s.head + sort.Search(len(live), func(i int) bool { return live[i].minute >= m })
+	// Most searches are for a minute near the newest — the minute tick's first new minute, an
+	// event a little out of order — so look at the last few cells before bisecting.
+	for i := n - 2; i >= max(0, n-8); i-- {
+		if live[i].minute < m {
+			return s.head + i + 1
+		}
+	}
+	lo, hi := 0, n-1 // live[hi].minute >= m
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if live[mid].minute < m {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return s.head + lo
 }
 
 // cell returns the cell of minute m, creating it, and whether it is new. The pointer is valid
