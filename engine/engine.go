@@ -164,7 +164,10 @@ func (e *Engine) applyQueued(q *queued) {
 	}
 	open, since := r.foldedState()
 	open, since = replay(open, since, hist[:p])
-	e.old.walk(open, since, hist[p:])
+	newest := p == len(hist)
+	if !newest {
+		e.old.walk(open, since, hist[p:])
+	}
 	if r.hist == 0 {
 		r.hist = e.hist.alloc()
 		hist = e.hist.get(r.hist)
@@ -173,11 +176,15 @@ func (e *Engine) applyQueued(q *queued) {
 	copy(hist[p+1:], hist[p:])
 	hist[p] = h
 	e.hist.put(r.hist, hist)
-	e.new.walk(open, since, hist[p:])
 
 	if m := minuteOf(t); m <= e.frontier {
 		e.stats.Late++
 	}
+	if newest {
+		e.applyNewest(id, r.all, r.dom, open, since, h)
+		return
+	}
+	e.new.walk(open, since, hist[p:])
 	e.applyChange(id, r.all, r.dom)
 }
 
