@@ -109,9 +109,10 @@ func (e *Engine) prefetchWith(q []queued, hash func([]byte) uint32) {
 		sink += uint64(d.arena[off]) + uint64(d.arena[end])
 		r := &e.recs[id]
 		if r.hist != 0 {
-			// The block spans four cache lines; the events before the new one are all read.
+			// Every cache line the block spans (three or four, as it falls): the events before
+			// the new one are all read.
 			b := &e.hist.blocks[r.hist]
-			sink += uint64(b.n) + uint64(b.ev[2].typ) + uint64(b.ev[5].typ) + uint64(b.ev[histInline-1].typ)
+			sink += uint64(b.n) + uint64(b.ev[3].ot) + uint64(b.ev[7].ot) + uint64(b.ev[histInline-1].ot)
 		}
 		for _, s := range [2]*series{e.series[r.all], e.series[r.dom]} {
 			sink += uint64(len(s.cells))

@@ -74,15 +74,15 @@ func (e *Engine) applyNewest(id, all, dom uint32, open bool, since int64, h hist
 	m := minuteOf(h.time)
 	d := cellDelta{minute: m}
 	switch {
-	case h.typ.Opens() && !open: // a session starts in m and goes on after it
+	case h.typ().Opens() && !open: // a session starts in m and goes on after it
 		d.net = 1
 		d.bounds = e.addBound(m, id)
-	case h.typ.Closes() && open && minuteOf(since) == m: // it ends in its first minute: no longer goes on
+	case h.typ().Closes() && open && minuteOf(since) == m: // it ends in its first minute: no longer goes on
 		d.net = -1
-	case h.typ.Closes() && open: // it ends in m, having started before
+	case h.typ().Closes() && open: // it ends in m, having started before
 		d.net, d.down = -1, 1
 		d.bounds = e.addBound(m, id)
-	case h.typ.Closes(): // a stop without a start: a session of one instant
+	case h.typ().Closes(): // a stop without a start: a session of one instant
 		d.bounds = e.addBound(m, id)
 	default:
 		return // a start while a session is going on changes nothing

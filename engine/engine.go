@@ -126,8 +126,11 @@ func (e *Engine) watermark() int64 { return e.maxTime - int64(e.cfg.Lateness) }
 // ReasonFuture, ReasonTooOld or ReasonTooLate when the event is rejected by the time rules of
 // CONTRACT.md §4; the caller dead-letters it. An accepted start or stop may be queued and
 // processed with the next ones (batch.go); that is invisible to every other method. Apply does
-// not publish: call Flush.
+// not publish: call Flush. off must be within ±2^60 (a Kafka offset is); Apply panics otherwise.
 func (e *Engine) Apply(ev *event.Event, off int64) error {
+	if off < minOffset || off > maxOffset {
+		panic(fmt.Sprintf("engine: offset %d out of range", off)) // the caller's bug, not bad input
+	}
 	t := ev.Time
 	if err := e.check(t); err != nil {
 		return err
@@ -148,7 +151,7 @@ func (e *Engine) Apply(ev *event.Event, off int64) error {
 func (e *Engine) applyQueued(q *queued) {
 	id := e.intern(e.batch.key(q), q.hash)
 	r := &e.recs[id]
-	h := histEvent{time: q.time, off: q.off, typ: q.typ}
+	h := newHistEvent(q.time, q.off, q.typ)
 	t := q.time
 	hist := e.history(r)
 	if len(hist) == histInline && minuteOf(hist[0].time) < e.released {

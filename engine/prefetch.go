@@ -38,7 +38,7 @@ func (e *Engine) touchRecordings(ids []uint32) {
 	for _, id := range ids {
 		if r := &e.recs[id]; r.hist != 0 {
 			b := &e.hist.blocks[r.hist]
-			sink += uint64(b.n) + uint64(b.ev[2].typ) + uint64(b.ev[5].typ) + uint64(b.ev[histInline-1].typ)
+			sink += uint64(b.n) + uint64(b.ev[3].ot) + uint64(b.ev[7].ot) + uint64(b.ev[histInline-1].ot)
 		}
 	}
 	e.sink += sink

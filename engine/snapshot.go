@@ -63,8 +63,8 @@ func (e *Engine) AppendSnapshot(dst []byte) []byte {
 		w.uint(uint64(len(hist)))
 		for _, h := range hist {
 			w.int(h.time)
-			w.int(h.off)
-			w.uint(uint64(h.typ))
+			w.int(h.off())
+			w.uint(uint64(h.typ()))
 		}
 	}
 	w.ids(e.freeIDs)
@@ -177,7 +177,12 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 			rec.hist = e.hist.alloc()
 			hist := e.hist.get(rec.hist)
 			for range n {
-				hist = append(hist, histEvent{time: r.int(), off: r.int(), typ: event.Type(r.uint())})
+				t, off, typ := r.int(), r.int(), event.Type(r.uint())
+				if off < minOffset || off > maxOffset || !(typ.Opens() || typ.Closes()) {
+					r.fail("history event of recording %d: offset %d, type %d", id, off, typ)
+					break
+				}
+				hist = append(hist, newHistEvent(t, off, typ))
 			}
 			e.hist.put(rec.hist, hist)
 		}
