@@ -13,6 +13,7 @@
 package results
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,11 +75,25 @@ func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 // AppendLowerDomain appends the lower-case form of d to dst (see LowerDomain), for callers that
 // must not allocate.
 func AppendLowerDomain(dst, d []byte) []byte {
-	for _, c := range d {
-		if isUpper(c) {
-			c += 'a' - 'A'
+	n := len(dst)
+	dst = append(dst, d...)
+	b := dst[n:]
+	// Eight bytes at a time (the engine lowers the domain of every event): a byte gets 0x20 when
+	// its low seven bits are in 'A'..'Z' and its high bit is clear. Adding to the seven low bits
+	// never carries into the next byte.
+	const lo7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	const belowA, aboveZ = (0x80 - 'A') * (high / 0x80), (0x80 - 'Z' - 1) * (high / 0x80)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		x := w & lo7
+		upper := (x + belowA) &^ (x + aboveZ) &^ w & high
+		binary.LittleEndian.PutUint64(b[i:], w|upper>>2)
+	}
+	for ; i < len(b); i++ {
+		if isUpper(b[i]) {
+			b[i] += 'a' - 'A'
 		}
-		dst = append(dst, c)
 	}
 	return dst
 }

@@ -81,3 +81,34 @@ func FuzzDecode(f *testing.F) {
 		require.Equal(t, r, r2)
 	})
 }
+
+// TestAppendLowerDomainBytes compares AppendLowerDomain, which lowers eight bytes at a time, with
+// a byte-by-byte lowering, for every byte value at every position of a word and in the tail.
+func TestAppendLowerDomainBytes(t *testing.T) {
+	lower := func(d []byte) []byte {
+		out := make([]byte, len(d))
+		for i, c := range d {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out[i] = c
+		}
+		return out
+	}
+	for n := range 20 {
+		for pos := range n {
+			for c := range 256 {
+				const pattern = "xY.z-Q9@\x80\xffAZaz[`{@Z"
+				d := make([]byte, n)
+				for i := range d {
+					d[i] = pattern[i%len(pattern)]
+				}
+				d[pos] = byte(c)
+				got := AppendLowerDomain([]byte("pre"), d)
+				if want := append([]byte("pre"), lower(d)...); string(got) != string(want) {
+					t.Fatalf("AppendLowerDomain(%q) = %q, want %q", d, got[3:], want[3:])
+				}
+			}
+		}
+	}
+}
