@@ -231,7 +231,7 @@ func BenchmarkMemoryPerOpenRecording(b *testing.B) {
 		for _, s := range e.series {
 			if s != nil {
 				cells += cap(s.cells)
-				hours += len(s.hours)
+				hours += s.hours.len()
 			}
 		}
 		b.ReportMetric(float64(cap(e.recs)*int(unsafe.Sizeof(recording{})))/n, "recs-B/recording")

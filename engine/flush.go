@@ -60,7 +60,7 @@ func (e *Engine) Flush(caughtUp bool, emit func(results.Record)) {
 // emitPending emits the hours of s whose peak changed since they were last emitted.
 func (e *Engine) emitPending(s *series, emit func(results.Record)) {
 	for _, hour := range s.pending {
-		h := s.hours[hour]
+		h := s.hours.get(hour)
 		if h == nil {
 			continue
 		}
@@ -82,10 +82,8 @@ func (e *Engine) emitPending(s *series, emit func(results.Record)) {
 func (e *Engine) finalize(finalTo int64, emit func(results.Record)) {
 	for _, sid := range e.live {
 		s := e.series[sid]
-		for hour, h := range s.hours {
-			if hour >= finalTo {
-				continue
-			}
+		for len(s.hours.list) > 0 && s.hours.list[0].hour < finalTo {
+			hour, h := s.hours.list[0].hour, s.hours.list[0].state
 			if h.sentOK {
 				emit(s.result(hour, h.w.Peak(), true))
 			}
@@ -105,7 +103,7 @@ func (s *series) tombstone(hour int64) results.Record {
 
 // dropHour forgets the state of a final hour.
 func (s *series) dropHour(hour int64, h *hourState) {
-	delete(s.hours, hour)
+	s.hours.remove(hour)
 	if s.lastHourState == h {
 		s.lastHourState = nil
 	}

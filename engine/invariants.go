@@ -111,7 +111,11 @@ func (e *Engine) checkInvariants() {
 		for _, hour := range s.pending {
 			pending[hour] = true
 		}
-		for hour, h := range s.hours {
+		for i, he := range s.hours.list {
+			hour, h := he.hour, he.state
+			if i > 0 && hour <= s.hours.list[i-1].hour {
+				fail("series %d: hour %d out of order", sid, hour)
+			}
 			if hour < e.finalTo {
 				fail("series %d keeps hour %d, which is final (before %d)", sid, hour, e.finalTo)
 			}
@@ -119,7 +123,7 @@ func (e *Engine) checkInvariants() {
 				fail("series %d: hour %d is flagged pending but not in the pending list", sid, hour)
 			}
 		}
-		if s.lastHourState != nil && s.hours[s.lastHour] != s.lastHourState {
+		if s.lastHourState != nil && s.hours.get(s.lastHour) != s.lastHourState {
 			fail("series %d: the last-hour cache points at a state that is not hour %d's", sid, s.lastHour)
 		}
 	}

@@ -29,12 +29,16 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 		{"a live flag without the list", func(e *Engine) { e.live = e.live[:len(e.live)-1] }},
 		{"a dirty series missing from the dirty list", func(e *Engine) { e.series[e.live[0]].dirtyFrom = 0 }},
 		{"a pending hour missing from the pending list", func(e *Engine) {
-			for _, h := range e.series[e.live[0]].hours {
-				h.pending = true
+			for _, he := range e.series[e.live[0]].hours.list {
+				he.state.pending = true
 			}
 		}},
 		{"a stale last-hour cache", func(e *Engine) { e.series[e.live[0]].lastHourState = &hourState{} }},
 		{"a wrong reference count", func(e *Engine) { e.series[e.live[0]].refs++ }},
+		{"hours out of order", func(e *Engine) {
+			s := e.series[e.live[0]]
+			s.hours.list = append(s.hours.list, hourEntry{s.hours.list[0].hour - 1, &hourState{}})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := build()

@@ -90,7 +90,8 @@ func (e *Engine) rebuild(fullWindows bool) error {
 // minutes up to the frontier that neither have a cell nor start an hour: this version never sets
 // them (see series), and a late correction would not update them.
 func (s *series) clearGapMinutes(from, to int64) {
-	for hour, h := range s.hours {
+	for _, he := range s.hours.list {
+		hour, h := he.hour, he.state
 		counts := h.w.Counts()
 		changed := false
 		for m := range counts {

@@ -79,7 +79,7 @@ func (e *Engine) publishWithheld(to int64, final bool, emit func(results.Record)
 			continue
 		}
 		for hour := e.finalTo; hour <= to; hour++ {
-			h := s.hours[hour]
+			h := s.hours.get(hour)
 			switch {
 			case h == nil:
 				emit(s.tombstone(hour))

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 
 	"github.com/recordusage/recordusage/window"
 )
@@ -64,7 +65,7 @@ type series struct {
 	pool          *hourPool  // the engine's, where dropped hours go and new ones come from
 	lastHour      int64      // the hour of lastHourState
 	lastHourState *hourState // the hour set last; nil when it may be gone from hours
-	hours         map[int64]*hourState
+	hours         hourList
 	pending       []int64 // hours whose peak may have changed since the last emission
 
 	key             string // in Engine.seriesIDs
@@ -76,8 +77,7 @@ type series struct {
 const clean = math.MaxInt64
 
 func newSeries(key, project, domain string, all bool, first int64) *series {
-	return &series{key: key, project: project, domain: domain, all: all, first: first, dirtyFrom: clean,
-		hours: make(map[int64]*hourState)}
+	return &series{key: key, project: project, domain: domain, all: all, first: first, dirtyFrom: clean}
 }
 
 // search returns the index of the first live cell at or after minute m.
@@ -180,13 +180,13 @@ func (s *series) setCount(m int64, count uint32) {
 	hour := floorDiv(m, 60)
 	h := s.lastHourState
 	if h == nil || s.lastHour != hour {
-		h = s.hours[hour]
+		h = s.hours.get(hour)
 		if h == nil {
 			if count == 0 {
 				return // an hour without activity needs no state: it reads as 0 at hh:00
 			}
 			h = s.pool.get()
-			s.hours[hour] = h
+			s.hours.set(hour, h)
 		}
 		s.lastHour, s.lastHourState = hour, h // consecutive counts are mostly in one hour
 	}
@@ -222,7 +222,7 @@ func (s *series) release(cut int64) {
 // quiet reports whether the series has nothing to count or publish: no retained cell, no
 // session going on, no hour awaiting finality. The hourly tick can skip it.
 func (s *series) quiet() bool {
-	return s.head == len(s.cells) && s.runBase == 0 && len(s.hours) == 0
+	return s.head == len(s.cells) && s.runBase == 0 && s.hours.len() == 0
 }
 
 // floorDiv divides rounding toward negative infinity.
@@ -261,5 +261,53 @@ func (p *hourPool) put(h *hourState) {
 	if p != nil && len(p.free) < maxPooledHours {
 		*h = hourState{}
 		p.free = append(p.free, h)
+	}
+}
+
+// hourList holds the hours of a series that are not final, ascending by hour. There are a handful
+// (those of the correction horizon, the current one, a few ahead within the clock skew), so a
+// sorted slice is smaller than a map and faster to search, and the final ones are its prefix.
+type hourList struct{ list []hourEntry }
+
+type hourEntry struct {
+	hour  int64
+	state *hourState
+}
+
+func (l *hourList) len() int { return len(l.list) }
+
+// get returns the state of hour, or nil.
+func (l *hourList) get(hour int64) *hourState {
+	for i := len(l.list) - 1; i >= 0; i-- { // mostly the newest
+		if e := &l.list[i]; e.hour <= hour {
+			if e.hour == hour {
+				return e.state
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// set stores the state of hour, replacing any.
+func (l *hourList) set(hour int64, h *hourState) {
+	i := len(l.list)
+	for i > 0 && l.list[i-1].hour >= hour {
+		i--
+	}
+	if i < len(l.list) && l.list[i].hour == hour {
+		l.list[i].state = h
+		return
+	}
+	l.list = slices.Insert(l.list, i, hourEntry{hour, h})
+}
+
+// remove forgets hour.
+func (l *hourList) remove(hour int64) {
+	for i := range l.list {
+		if l.list[i].hour == hour {
+			l.list = slices.Delete(l.list, i, i+1)
+			return
+		}
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"maps"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/recordusage/recordusage/event"
@@ -90,9 +88,9 @@ func (w *snapWriter) series(s *series) {
 	w.bool(s.all)
 	w.int(int64(s.refs))
 	w.int(s.dirtyFrom)
-	w.uint(uint64(len(s.hours)))
-	for _, hour := range slices.Sorted(maps.Keys(s.hours)) { // sorted: equal states, equal bytes
-		h := s.hours[hour]
+	w.uint(uint64(s.hours.len()))
+	for _, he := range s.hours.list { // sorted: equal states, equal bytes
+		hour, h := he.hour, he.state
 		w.int(hour)
 		for _, c := range h.w.Counts() {
 			w.uint(uint64(c))
@@ -247,11 +245,11 @@ func (r *snapReader) series(version uint64) *series {
 		h.w.Load(counts)
 		h.sent = window.Peak{Count: uint32(r.uint()), Minute: uint8(r.uint())}
 		h.sentOK = r.bool()
-		s.hours[hour] = h
+		s.hours.set(hour, h)
 	}
 	for n := r.count(); n > 0 && r.err == nil; n-- {
 		hour := r.int()
-		if h := s.hours[hour]; h != nil {
+		if h := s.hours.get(hour); h != nil {
 			h.pending = true
 		}
 		s.pending = append(s.pending, hour)
