@@ -251,3 +251,72 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkDecodeApply measures what the issue-10 target is about: decoding each message and
+// applying it, on one goroutine, in the steady state of BenchmarkApply's workloads. The messages
+// are JSON as a producer writes them (with an event_id, keyed by project), laid out one after the
+// other like a fetched batch; they are encoded in chunks outside the timer.
+func BenchmarkDecodeApply(b *testing.B) {
+	for _, channels := range []int{20_000, 200_000} {
+		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
+			warm := channels * 8
+			w := newWorkload(channels, 10_000, warm+b.N)
+			clock := w.evs[len(w.evs)-1].time
+			e, err := New(DefaultConfig(), func() time.Time { return time.Unix(0, clock) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ev event.Event
+			for i := range warm {
+				w.event(i, &ev)
+				if err := e.Apply(&ev, int64(i)); err != nil {
+					b.Fatal(err)
+				}
+				if i%1000 == 999 {
+					e.Flush(false, func(results.Record) {})
+				}
+			}
+			const chunk = 1 << 16
+			var msgs, keys, id []byte
+			var ends, keyEnds []int
+			var d event.Decoder
+			b.ReportAllocs()
+			b.ResetTimer()
+			var cpu time.Duration
+			for lo := warm; lo < warm+b.N; lo += chunk {
+				hi := min(lo+chunk, warm+b.N)
+				b.StopTimer()
+				msgs, ends, keys, keyEnds = msgs[:0], ends[:0], keys[:0], keyEnds[:0]
+				for i := lo; i < hi; i++ {
+					w.event(i, &ev)
+					id = fmt.Appendf(id[:0], "evt-%016x", i) // not in ev.EventID: it aliases a decoded message
+					ev.EventID = id
+					msgs = event.AppendJSON(msgs, &ev)
+					ends = append(ends, len(msgs))
+					keys = append(keys, ev.ProjectID...) // keyed by project, as producers do
+					keyEnds = append(keyEnds, len(keys))
+				}
+				b.StartTimer()
+				c0 := processCPU()
+				start, kstart := 0, 0
+				for j, end := range ends {
+					i := lo + j
+					msg, key := msgs[start:end], keys[kstart:keyEnds[j]]
+					start, kstart = end, keyEnds[j]
+					if err := d.Decode(key, msg, &ev); err != nil {
+						b.Fatal(err)
+					}
+					if err := e.Apply(&ev, int64(i)); err != nil {
+						b.Fatal(err)
+					}
+					if i%1000 == 999 {
+						e.Flush(false, func(results.Record) {})
+					}
+				}
+				cpu += processCPU() - c0
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
+		})
+	}
+}
