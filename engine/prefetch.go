@@ -8,8 +8,10 @@ package engine
 // prefetchChunk is the number of list entries loaded ahead of their processing.
 const prefetchChunk = 64
 
-// touchSeries loads the series listed in sids and the newest of their cells and hours.
-func (e *Engine) touchSeries(sids []uint32) {
+// touchSeries loads the series listed in sids, the newest of their cells and, in the newest of
+// their hours, the count of minute m (the first minute a tick sets).
+func (e *Engine) touchSeries(sids []uint32, m int64) {
+	mh := int(m - floorDiv(m, 60)*60)
 	var sink uint64
 	for _, sid := range sids {
 		if s := e.series[sid]; s != nil {
@@ -22,7 +24,7 @@ func (e *Engine) touchSeries(sids []uint32) {
 				sink += uint64(s.cells[n-1].run)
 			}
 			if h := s.lastHourState; h != nil {
-				sink += uint64(h.sent.Count)
+				sink += uint64(h.w.Count(mh))
 			}
 		}
 	}

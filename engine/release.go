@@ -60,7 +60,7 @@ func (e *Engine) pruneLive(cut int64) {
 	live := e.live[:0]
 	for i, sid := range e.live {
 		if i%prefetchChunk == 0 {
-			e.touchSeries(e.live[i:min(len(e.live), i+prefetchChunk)])
+			e.touchSeries(e.live[i:min(len(e.live), i+prefetchChunk)], cut)
 		}
 		s := e.series[sid]
 		s.release(cut)

@@ -15,7 +15,7 @@ func (e *Engine) advance(to int64, emit func(results.Record)) {
 		for cells := e.minutes.get(m).cells; len(cells) > 0; {
 			chunk := cells[:min(len(cells), prefetchChunk)]
 			cells = cells[len(chunk):]
-			e.touchSeries(chunk)
+			e.touchSeries(chunk, from)
 			for _, sid := range chunk {
 				e.tickSeries(sid, from, to, emit)
 			}
@@ -25,7 +25,7 @@ func (e *Engine) advance(to int64, emit func(results.Record)) {
 		for live := e.live; len(live) > 0; {
 			chunk := live[:min(len(live), prefetchChunk)]
 			live = live[len(chunk):]
-			e.touchSeries(chunk)
+			e.touchSeries(chunk, from)
 			for _, sid := range chunk {
 				e.tickSeries(sid, from, to, emit)
 			}
