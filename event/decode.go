@@ -2,7 +2,9 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -107,6 +109,12 @@ type Decoder struct {
 // field in the order project_id, publish_domain, app, stream, record_format, event_type,
 // event_time: presence, emptiness, length, content; last, the key.
 func (d *Decoder) Decode(key, value []byte, ev *Event) error {
+	return d.decode(key, value, ev, true)
+}
+
+// decode is Decode, with the fast path for the usual field order turned off when fast is false,
+// so that tests can compare the two.
+func (d *Decoder) decode(key, value []byte, ev *Event, fast bool) error {
 	*ev = Event{}
 	if len(value) > MaxMessageBytes {
 		return &Error{Reason: ReasonTooLarge, Msg: fmt.Sprintf(
@@ -126,60 +134,67 @@ func (d *Decoder) Decode(key, value []byte, ev *Event) error {
 		}
 		return d.notJSON(&s)
 	}
-	if !s.next('}') {
-		expect := 0 // the field that comes next in the usual order
-		for {
-			f := -1
-			if s.ws(); expect < numFields && bytes.HasPrefix(s.b[s.i:], quotedNames[expect]) {
-				// Exactly what key would scan: the name, unescaped, then ':'.
-				f = expect
-				s.i += len(quotedNames[f])
-			} else {
-				name, escaped, ok := s.key()
-				if !ok {
-					return d.notJSON(&s)
-				}
-				if escaped {
-					mark := len(d.scratch)
-					d.scratch = unescape(d.reserve(len(name), len(value)), name)
-					name = d.scratch[mark:]
-					d.scratch = d.scratch[:mark]
-				}
-				f = fieldOf(name)
-			}
-			if f >= 0 {
-				expect = f + 1
-			}
-			switch c := s.peek(); {
-			case f < 0 || c != '"':
-				if f >= 0 && wrongField < 0 {
-					wrongField, wrongKind = f, kindOf(c)
-				}
-				if !s.skip(1) {
-					return d.notJSON(&s)
-				}
-			default:
-				raw, escaped, ok := s.str()
-				if !ok {
-					return d.notJSON(&s)
-				}
-				if escaped {
-					mark := len(d.scratch)
-					d.scratch = unescape(d.reserve(len(raw), len(value)), raw)
-					raw = d.scratch[mark:len(d.scratch):len(d.scratch)]
-				}
-				vals[f] = raw // a duplicate field replaces the earlier one, as in encoding/json
-				seen |= 1 << f
-			}
-			if s.next(',') {
-				continue
-			}
-			if s.next('}') {
+	expect := 0 // the field that comes next in the usual order
+	for done := s.next('}'); !done; {
+		if fast {
+			// Most members, often all, come in the usual form: take them in one go, and go on
+			// below only with a member that is not. After a known field the fast path is
+			// tried again; after an unknown one it is not, as more unknown ones may follow.
+			if s.i, expect, done = usualMembers(value, s.i, expect, &vals, &seen); done {
 				break
 			}
-			s.failHere("invalid character (want ',' or '}' in an object)")
-			return d.notJSON(&s)
 		}
+		f := -1
+		if s.ws(); expect < numFields && bytes.HasPrefix(s.b[s.i:], quotedNames[expect]) {
+			// Exactly what key would scan: the name, unescaped, then ':'.
+			f = expect
+			s.i += len(quotedNames[f])
+		} else {
+			name, escaped, ok := s.key()
+			if !ok {
+				return d.notJSON(&s)
+			}
+			if escaped {
+				mark := len(d.scratch)
+				d.scratch = unescape(d.reserve(len(name), len(value)), name)
+				name = d.scratch[mark:]
+				d.scratch = d.scratch[:mark]
+			}
+			f = fieldOf(name)
+		}
+		if f >= 0 {
+			expect = f + 1
+		}
+		fast = fast && f >= 0
+		switch c := s.peek(); {
+		case f < 0 || c != '"':
+			if f >= 0 && wrongField < 0 {
+				wrongField, wrongKind = f, kindOf(c)
+			}
+			if !s.skip(1) {
+				return d.notJSON(&s)
+			}
+		default:
+			raw, escaped, ok := s.str()
+			if !ok {
+				return d.notJSON(&s)
+			}
+			if escaped {
+				mark := len(d.scratch)
+				d.scratch = unescape(d.reserve(len(raw), len(value)), raw)
+				raw = d.scratch[mark:len(d.scratch):len(d.scratch)]
+			}
+			vals[f] = raw // a duplicate field replaces the earlier one, as in encoding/json
+			seen |= 1 << f
+		}
+		if s.next(',') {
+			continue
+		}
+		if s.next('}') {
+			break
+		}
+		s.failHere("invalid character (want ',' or '}' in an object)")
+		return d.notJSON(&s)
 	}
 	if s.ws(); s.i < len(s.b) {
 		s.err, s.pos = "data after the JSON object", s.i
@@ -192,6 +207,114 @@ func (d *Decoder) Decode(key, value []byte, ev *Event) error {
 	}
 	return d.check(key, &vals, seen, ev)
 }
+
+// usualMembers decodes, from b[i:] at the start of a member, the members that come in the order
+// of the fields from field from on (record_format and event_id may be absent), each a string
+// with no escape and only printable ASCII: that is how AppendJSON and nearly every producer
+// write a message. It does in one pass what the general loop of decode does with several calls
+// per member, and never reports an error: it returns the offset of the first member that is
+// anything else (another name, a duplicate, another kind of value, an escape, a non-ASCII or
+// control byte, a syntax error) with the field expected there, and the general loop decodes
+// that member with the same state (vals, seen) as if it had decoded the members before it
+// itself. done is true when the members ended with the closing '}', and then next is the
+// offset after it.
+func usualMembers(b []byte, i, from int, vals *[numFields][]byte, seen *uint) (next, expect int, done bool) {
+	// The member is walked as ever shorter slices of b rather than offsets into it: a load at
+	// a constant index of a slice whose length is known needs no bounds check nor offset
+	// arithmetic, and that is most of the work here.
+	for f := from; f < numFields; f++ {
+		m := b[i:]
+		if len(m) > 0 && m[0] <= ' ' {
+			m = trimWS(m)
+		}
+		// The name, compared two words at a time.
+		k := &nameKeys[f]
+		var named bool
+		if len(m) >= 17 {
+			w0, w1 := binary.LittleEndian.Uint64(m[0:8]), binary.LittleEndian.Uint64(m[8:16])
+			named = (w0^k.word[0])&k.mask[0]|(w1^k.word[1])&k.mask[1] == 0 && m[16]&k.mask16 == k.b16
+		} else {
+			named = bytes.HasPrefix(m, quotedNames[f])
+		}
+		if !named {
+			if f == fRecordFormat || f == fEventID {
+				continue // absent, or out of order: the next field may still match here
+			}
+			return i, f, false
+		}
+		v := m[k.len:]
+		if len(v) > 0 && v[0] <= ' ' {
+			v = trimWS(v)
+		}
+		if len(v) == 0 || v[0] != '"' {
+			return i, f, false
+		}
+		v = v[1:]
+		// The string's plain bytes a word at a time, as in scanner.str, the first two words
+		// inline, which is all that most values need; the first byte that stops the run must
+		// be the closing quote.
+		var n int
+		if len(v) >= 16 {
+			if stop := stopBytes(binary.LittleEndian.Uint64(v[0:8])); stop != 0 {
+				n = bits.TrailingZeros64(stop) / 8
+			} else if stop = stopBytes(binary.LittleEndian.Uint64(v[8:16])); stop != 0 {
+				n = 8 + bits.TrailingZeros64(stop)/8
+			} else {
+				n = plainRun(v, 16)
+			}
+		} else {
+			n = plainRun(v, 0)
+		}
+		if n >= len(v) || v[n] != '"' {
+			return i, f, false
+		}
+		rest := v[n+1:]
+		if len(rest) > 0 && rest[0] <= ' ' {
+			rest = trimWS(rest)
+		}
+		if len(rest) == 0 || rest[0] != ',' && rest[0] != '}' {
+			return i, f, false
+		}
+		vals[f] = v[:n]
+		*seen |= 1 << f
+		if i = len(b) - len(rest) + 1; rest[0] == '}' {
+			return i, f + 1, true
+		}
+	}
+	return i, numFields, false
+}
+
+// trimWS returns b without the JSON whitespace at its start.
+func trimWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// nameKey is `"name":` of a field, 6 to 17 bytes, as the words and masks of its first 16 bytes
+// (little-endian, the masks keeping the bytes of the name) and of its 17th byte, which only
+// "publish_domain" has; and its length.
+type nameKey struct {
+	word, mask  [2]uint64
+	b16, mask16 byte
+	len         int
+}
+
+// nameKeys holds the nameKey of each field, built from quotedNames.
+var nameKeys = func() (keys [numFields]nameKey) {
+	for f, q := range quotedNames {
+		var w, m [17]byte
+		n := copy(w[:], q)
+		for i := range n {
+			m[i] = 0xff
+		}
+		keys[f] = nameKey{len: len(q), b16: w[16], mask16: m[16],
+			word: [2]uint64{binary.LittleEndian.Uint64(w[:]), binary.LittleEndian.Uint64(w[8:])},
+			mask: [2]uint64{binary.LittleEndian.Uint64(m[:]), binary.LittleEndian.Uint64(m[8:])}}
+	}
+	return keys
+}()
 
 // reserve makes sure that scratch has room for need more bytes and returns it. When it must
 // grow, it grows to hold a whole message of the given length: unescaping never lengthens a
@@ -230,6 +353,23 @@ func (d *Decoder) notJSON(s *scanner) error {
 
 // check validates the field values found in the message and fills ev.
 func (d *Decoder) check(key []byte, vals *[numFields][]byte, seen uint, ev *Event) error {
+	// Nearly every message passes: test all the rules at once, without the loop below, which
+	// then runs only to find and describe the first rule that fails. (event_type and
+	// event_time need no tests of presence and length here: ParseType and parseTime reject
+	// an empty or over-long value, and an absent one is empty.)
+	const required = 1<<fProjectID | 1<<fPublishDomain | 1<<fApp | 1<<fStream | 1<<fEventType | 1<<fEventTime
+	if seen&required == required && inLen(vals[fProjectID], maxLen[fProjectID]) &&
+		inLen(vals[fPublishDomain], maxLen[fPublishDomain]) && inLen(vals[fApp], maxLen[fApp]) &&
+		inLen(vals[fStream], maxLen[fStream]) && len(vals[fRecordFormat]) <= maxLen[fRecordFormat] &&
+		badProjectIDByte(vals[fProjectID]) < 0 && (key == nil || bytes.Equal(key, vals[fProjectID])) {
+		typ := ParseType(vals[fEventType])
+		t, ok := parseTime(vals[fEventTime])
+		if typ != TypeUnknown && ok {
+			ev.Type, ev.Time = typ, t
+			ev.fill(vals)
+			return nil
+		}
+	}
 	for f := range fEventID { // event_id has no rules
 		v, name := vals[f], fieldNames[f]
 		switch {
@@ -269,24 +409,41 @@ func (d *Decoder) check(key []byte, vals *[numFields][]byte, seen uint, ev *Even
 			"message key %s differs from project_id %s; key every message by its project_id",
 			quote(key), quote(vals[fProjectID]))}
 	}
+	ev.fill(vals)
+	return nil
+}
+
+// fill sets the byte-slice fields of ev from the checked field values.
+func (ev *Event) fill(vals *[numFields][]byte) {
 	ev.ProjectID = vals[fProjectID]
 	ev.PublishDomain = vals[fPublishDomain]
 	ev.App = vals[fApp]
 	ev.Stream = vals[fStream]
 	ev.RecordFormat = nilIfEmpty(vals[fRecordFormat])
 	ev.EventID = nilIfEmpty(vals[fEventID])
-	return nil
 }
+
+// inLen reports whether v has 1 to limit bytes.
+func inLen(v []byte, limit int) bool { return uint(len(v)-1) < uint(limit) }
 
 // badProjectIDByte returns the offset of the first byte of id outside [A-Za-z0-9_-], or -1.
 func badProjectIDByte(id []byte) int {
 	for i, c := range id {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+		if !projectIDByte[c] {
 			return i
 		}
 	}
 	return -1
 }
+
+// projectIDByte[c] is true for the bytes allowed in a project_id: one table lookup per byte
+// instead of five range tests.
+var projectIDByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+	}
+	return t
+}()
 
 func nilIfEmpty(b []byte) []byte {
 	if len(b) == 0 {

@@ -52,9 +52,40 @@ const (
 func zeroBytes(w uint64) uint64 { return (w - ones) &^ w & highs }
 
 // stopBytes flags the bytes of w that end a run of plain bytes: control characters, '"', '\\'
-// and the bytes of multi-byte UTF-8 sequences.
+// and the bytes of multi-byte UTF-8 sequences. A byte under 0x20 sets its high bit in w-0x20
+// (as zeroBytes tests for 0), a byte from 0x80 has it in w, so w-0x20|w covers both with a single
+// mask; the same goes for the two equality tests, which are masked once at the end.
 func stopBytes(w uint64) uint64 {
-	return (w-0x20*ones)&^w&highs | zeroBytes(w^'"'*ones) | zeroBytes(w^'\\'*ones) | w&highs
+	q, bs := w^'"'*ones, w^'\\'*ones
+	return (w - 0x20*ones | w | (q-ones)&^q | (bs-ones)&^bs) & highs
+}
+
+// plainRun returns the offset of the first byte at or after i that is not plain, or len(b).
+// It tests two words per round: they do not depend on each other, so the processor works on
+// both at once, and most strings of a message end within the first two.
+func plainRun(b []byte, i int) int {
+	rest := b[i:] // a shrinking slice, whose length the compiler knows, needs no bounds checks
+	for len(rest) >= 16 {
+		stop0 := stopBytes(binary.LittleEndian.Uint64(rest))
+		stop1 := stopBytes(binary.LittleEndian.Uint64(rest[8:]))
+		if stop0 != 0 {
+			return len(b) - len(rest) + bits.TrailingZeros64(stop0)/8
+		}
+		if stop1 != 0 {
+			return len(b) - len(rest) + 8 + bits.TrailingZeros64(stop1)/8
+		}
+		rest = rest[16:]
+	}
+	if len(rest) >= 8 {
+		if stop := stopBytes(binary.LittleEndian.Uint64(rest)); stop != 0 {
+			return len(b) - len(rest) + bits.TrailingZeros64(stop)/8
+		}
+		rest = rest[8:]
+	}
+	for len(rest) > 0 && plain[rest[0]] {
+		rest = rest[1:]
+	}
+	return len(b) - len(rest)
 }
 
 // scanner walks one message. After a syntax error, err holds a constant description and pos
@@ -82,8 +113,16 @@ func (s *scanner) failHere(what string) bool {
 	return s.fail(s.i, what)
 }
 
-// ws skips JSON whitespace.
+// ws skips JSON whitespace. Most messages have none between tokens, so the test for that case
+// is small enough to be inlined at every call; every whitespace byte is at most ' '.
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return
+	}
+	s.wsSlow()
+}
+
+func (s *scanner) wsSlow() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -121,17 +160,7 @@ func (s *scanner) str() (raw []byte, escaped, ok bool) {
 	i := start
 	for {
 		// Strings are most of a message: skip their plain bytes a word at a time.
-		for i+8 <= len(b) {
-			if stop := stopBytes(binary.LittleEndian.Uint64(b[i:])); stop != 0 {
-				i += bits.TrailingZeros64(stop) / 8
-				break
-			}
-			i += 8
-		}
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
+		if i = plainRun(b, i); i >= len(b) {
 			return nil, false, s.fail(i, "unexpected end of input in a string")
 		}
 		switch c := b[i]; {

@@ -1,5 +1,7 @@
 package event
 
+import "encoding/binary"
+
 // parseTime parses an RFC 3339 date-time, YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm), and
 // returns it as Unix nanoseconds. It accepts what RFC 3339 section 5.6 allows, with these
 // choices:
@@ -12,36 +14,29 @@ package event
 // On every input that both accept, the result equals time.Parse(time.RFC3339Nano, s).UnixNano().
 func parseTime(b []byte) (int64, bool) {
 	const minLen = len("2006-01-02T15:04:05Z")
-	if len(b) < minLen || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't') ||
-		b[13] != ':' || b[16] != ':' {
+	if len(b) < minLen || !dateTimeShape(b) {
 		return 0, false
 	}
-	year, ok1 := digits(b[0:4])
-	month, ok2 := digits(b[5:7])
-	day, ok3 := digits(b[8:10])
-	hour, ok4 := digits(b[11:13])
-	minute, ok5 := digits(b[14:16])
-	sec, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	// Every digit of YYYY-MM-DDThh:mm:ss is now known to be '0' to '9'.
+	d := func(i int) int64 { return int64(b[i] - '0') }
+	year := d(0)*1000 + d(1)*100 + d(2)*10 + d(3)
+	month, day := d(5)*10+d(6), d(8)*10+d(9)
+	hour, minute, sec := d(11)*10+d(12), d(14)*10+d(15), d(17)*10+d(18)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
 	rest := b[19:]
 	var nsec int64
 	if rest[0] == '.' {
 		n := 1
-		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+		for n < len(rest) && rest[n]-'0' <= 9 {
+			nsec = nsec*10 + int64(rest[n]-'0') // wraps harmlessly on over 9 digits, rejected below
 			n++
 		}
 		if n == 1 || n > 10 {
 			return 0, false
 		}
-		for i := 1; i < 10; i++ {
-			nsec *= 10
-			if i < n {
-				nsec += int64(rest[i] - '0')
-			}
-		}
+		nsec *= fracScale[n-1]
 		rest = rest[n:]
 	}
 	var offset int64
@@ -67,6 +62,31 @@ func parseTime(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return unix*1e9 + nsec, true
+}
+
+// fracScale[n] turns a fraction of n digits into nanoseconds.
+var fracScale = [10]int64{1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1}
+
+// dateTimeShape reports whether b (at least 19 bytes) starts with YYYY-MM-DDThh:mm:ss, every
+// digit and separator in place ('T' in either case), without looking at the values. It reads
+// three overlapping words, at offsets 0 ("YYYY-MM-"), 8 ("DDThh:mm", of which it checks "DDT")
+// and 11 ("hh:mm:ss"), instead of testing 19 bytes one by one.
+func dateTimeShape(b []byte) bool {
+	// The constants are little-endian: byte k of the text is byte k of the word, written from
+	// the right. 0xdf folds 't' onto 'T'.
+	return hasShape(binary.LittleEndian.Uint64(b[0:8]), 0x00_ff_ff_00_ff_ff_ff_ff, 0xff_00_00_ff_00_00_00_00, 0x2d_00_00_2d_00_00_00_00) &&
+		hasShape(binary.LittleEndian.Uint64(b[8:16]), 0x00_00_00_00_00_00_ff_ff, 0x00_00_00_00_00_df_00_00, 0x00_00_00_00_00_54_00_00) &&
+		hasShape(binary.LittleEndian.Uint64(b[11:19]), 0xff_ff_00_ff_ff_00_ff_ff, 0x00_00_ff_00_00_ff_00_00, 0x00_00_3a_00_00_3a_00_00)
+}
+
+// hasShape reports whether the word w has a decimal digit in each byte where digits is 0xff, and
+// w&sepMask == seps. The first test puts each digit byte in 0x30 to 0x3f and pins the separators;
+// adding 6 then takes 0x3a to 0x3f out of the 0x30 row. After the first test passes a digit
+// byte plus 6 is at most 0x45, so no carry reaches its neighbour.
+func hasShape(w, digits, sepMask, seps uint64) bool {
+	const threes, sixes, highNibbles = 0x3030303030303030, 0x0606060606060606, 0xf0f0f0f0f0f0f0f0
+	return w&(digits&highNibbles|sepMask) == digits&threes|seps &&
+		(w+digits&sixes)&(digits&highNibbles) == digits&threes
 }
 
 // digits returns the value of the decimal digits in b.
