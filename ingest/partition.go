@@ -36,6 +36,8 @@ type partitionLoop struct {
 	out         []kafka.Message // results not yet published
 	dead        []kafka.Message // dead letters not yet published
 	lastCkpt    time.Time
+	claim       chan error // the result of restore's write saying this owner may publish; see claimed
+	claimErr    error
 	late        uint64 // engine's late count already added to the metric
 
 	// caughtUp says the last flush published everything up to the end of the partition (it
@@ -46,7 +48,8 @@ type partitionLoop struct {
 }
 
 // run restores the partition and processes it until the generation or the process ends, then
-// publishes, checkpoints and commits. ready is called once the partition is restored.
+// publishes, checkpoints and commits. ready is called once the partition is restored and the
+// checkpoint topic says that this owner may publish.
 func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready func()) {
 	s, p := pl.s, pl.partition
 	pctx, cancel := context.WithCancel(gctx)
@@ -61,7 +64,7 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		}
 	}()
 
-	if err := pl.restore(pctx, committed); err != nil {
+	if err := pl.restore(pctx, committed, ready); err != nil {
 		if pctx.Err() == nil {
 			// Starting empty would publish wrong results: stay stopped, visible in the lag metric.
 			pl.log.Error("cannot restore the partition's checkpoint; not consuming it", "err", brief(err))
@@ -69,14 +72,17 @@ func (pl *partitionLoop) run(ctx, gctx context.Context, committed int64, ready f
 		}
 		return
 	}
-	ready()
 	r, err := pl.openReader()
 	if err != nil {
 		pl.log.Error("cannot read the partition", "offset", pl.next, "err", brief(err))
+		pl.claimed() // the write ends with pctx
 		return
 	}
 	defer kafkax.CloseReader(r)
 	pl.consume(pctx, r)
+	if pl.claimed() != nil {
+		return // stopped before this owner could say it may publish: it published nothing
+	}
 	pl.finish(ctx)
 }
 

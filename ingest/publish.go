@@ -51,8 +51,12 @@ func (pl *partitionLoop) handle(m kafka.Message) {
 }
 
 // flush advances the engine and publishes its results and the dead letters, waiting for the
-// broker's acknowledgement. On failure nothing is dropped: the messages stay queued.
+// broker's acknowledgement. On failure nothing is dropped: the messages stay queued. It first
+// waits until the checkpoint topic says that this owner may publish (restore's write).
 func (pl *partitionLoop) flush(ctx context.Context) error {
+	if err := pl.claimed(); err != nil {
+		return err
+	}
 	s := pl.s
 	caughtUp := pl.next >= pl.hwm
 	if late := pl.eng.Late(); late > pl.late {
@@ -136,6 +140,9 @@ func (pl *partitionLoop) checkpoint(ctx context.Context) { pl.checkpointAs(ctx, 
 
 // checkpointAs is checkpoint; clean says that nothing will be published after it.
 func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
+	if pl.claimed() != nil {
+		return // nothing was published either
+	}
 	s, p := pl.s, pl.partition
 	start := time.Now()
 	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()

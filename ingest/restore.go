@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/recordusage/recordusage/engine"
@@ -9,32 +10,48 @@ import (
 
 // restore loads the partition's checkpoint, or starts an empty engine at the committed offset,
 // and decides whether the engine must recover (docs/reliability.md): it does unless the
-// checkpoint is clean or the partition was never processed. Before it returns, the checkpoint
-// topic says that this owner may publish: a first checkpoint for a partition never processed,
-// or the restored one rewritten as not clean.
-func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
+// checkpoint is clean or the partition was never processed. The partition's offsets are read
+// meanwhile.
+//
+// The owner must then say in the checkpoint topic that it may publish: a first checkpoint for
+// a partition never processed, or the restored one rewritten as not clean. restore starts that
+// write and returns without waiting for it, so that reading and applying overlap it; nothing is
+// published before it is acknowledged (claimed), and ready is called then. When no write is
+// needed (a checkpoint that is not clean says so already), ready is called before restore
+// returns.
+func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready func()) error {
 	s := pl.s
 	pl.ckpt = &checkpointer{kafka: s.kafka, topic: s.cfg.CheckpointTopic, input: s.cfg.Topic,
 		partition: pl.partition, writer: s.checkpoints}
+	type offsets struct {
+		first, next int64
+		err         error
+	}
+	offs := make(chan offsets, 1)
+	go func() {
+		var o offsets
+		o.err = pl.retry(ctx, "reading the partition's offsets", func() (err error) {
+			o.first, o.next, err = s.kafka.Offsets(ctx, s.cfg.Topic, pl.partition)
+			return err
+		})
+		offs <- o
+	}()
 	var snap []byte
 	var ok bool
-	var first int64
 	err := pl.retry(ctx, "reading the checkpoint", func() (err error) {
 		snap, pl.next, ok, err = pl.ckpt.load(ctx, s.ckptPartitions)
 		return err
 	})
-	if err == nil {
-		err = pl.retry(ctx, "reading the partition's offsets", func() (err error) {
-			first, pl.reconcileAt, err = s.kafka.Offsets(ctx, s.cfg.Topic, pl.partition)
-			return err
-		})
-	}
-	if err != nil {
+	o := <-offs // returns at once when ctx ends
+	if err = errors.Join(err, o.err); err != nil {
 		return err
 	}
+	first := o.first
+	pl.reconcileAt = o.next
 	pl.hwm = pl.reconcileAt
 	pl.lastCkpt = time.Now()
 	mustRecover := true
+	var claim func() error // the write that says this owner may publish
 	if ok {
 		pl.eng, err = engine.Restore(s.cfg.Engine, s.cfg.Now, snap)
 		if err != nil {
@@ -42,7 +59,9 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
 		}
 		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
 		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
-			err = pl.retry(ctx, "marking the checkpoint as in use", func() error { return pl.ckpt.markDirty(ctx) })
+			claim = func() error {
+				return pl.retry(ctx, "marking the checkpoint as in use", func() error { return pl.ckpt.markDirty(ctx) })
+			}
 		}
 	} else {
 		pl.eng, err = engine.New(s.cfg.Engine, s.cfg.Now)
@@ -56,11 +75,10 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
 		if pl.next < 0 {
 			pl.next = first
 		}
-		snap := pl.eng.AppendSnapshot(nil)
-		err = pl.retry(ctx, "writing the first checkpoint", func() error { return pl.ckpt.save(ctx, snap, pl.next, false) })
-	}
-	if err != nil {
-		return err
+		snap, next := pl.eng.AppendSnapshot(nil), pl.next // taken before anything is applied
+		claim = func() error {
+			return pl.retry(ctx, "writing the first checkpoint", func() error { return pl.ckpt.save(ctx, snap, next, false) })
+		}
 	}
 	if mustRecover {
 		pl.eng.BeginRecovery()
@@ -72,7 +90,32 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64) error {
 		pl.log.Info("recovering: the previous owner may have published after its checkpoint; "+
 			"hours it may have published are withheld until the partition is read up to the offset", "offset", pl.reconcileAt)
 	}
+	if claim == nil {
+		ready()
+		return nil
+	}
+	// The checkpointer belongs to the write until it is acknowledged: claimed waits for it
+	// before anything else uses the checkpointer.
+	pl.claim = make(chan error, 1)
+	go func() {
+		err := claim()
+		if err == nil {
+			ready()
+		}
+		pl.claim <- err
+	}()
 	return nil
+}
+
+// claimed waits until the checkpoint topic says that this owner may publish, and returns
+// the error of that write, which fails only when the partition's context ends. Call it before
+// publishing anything or using the checkpointer.
+func (pl *partitionLoop) claimed() error {
+	if pl.claim != nil {
+		pl.claimErr = <-pl.claim
+		pl.claim = nil
+	}
+	return pl.claimErr
 }
 
 // retry calls fn until it succeeds or ctx ends, waiting a second between attempts.

@@ -93,14 +93,14 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // prepare runs the start-up check, creates the missing topics and learns the number of
-// partitions of the checkpoint topic.
+// partitions of the checkpoint topic (with the leaders of every topic, in one go).
 func (s *Service) prepare(ctx context.Context) error {
 	c := s.cfg
 	if err := s.kafka.Preflight(ctx, s.log); err != nil {
 		return fmt.Errorf("start-up check: %w", err)
 	}
 	compact := map[string]string{"cleanup.policy": "compact"}
-	if err := s.kafka.EnsureTopics(ctx,
+	counts, err := s.kafka.EnsureTopicsPartitions(ctx,
 		kafkax.TopicSpec{Name: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor},
 		kafkax.TopicSpec{Name: c.ResultsTopic, Partitions: c.ResultsPartitions, ReplicationFactor: c.ReplicationFactor, Configs: compact},
 		kafkax.TopicSpec{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
@@ -108,12 +108,12 @@ func (s *Service) prepare(ctx context.Context) error {
 		kafkax.TopicSpec{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
 			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10),
 				"max.message.bytes": strconv.Itoa(dlqMaxBytes)}},
-	); err != nil {
+	)
+	if err != nil {
 		return err
 	}
-	n, err := s.kafka.WaitPartitions(ctx, c.CheckpointTopic)
-	s.ckptPartitions = n
-	return err
+	s.ckptPartitions = counts[c.CheckpointTopic]
+	return nil
 }
 
 // openWriters creates the writers of results, dead letters and checkpoints. Each has its own

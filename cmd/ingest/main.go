@@ -50,13 +50,23 @@ func run(args []string) error {
 	fs.DurationVar(&cfg.RebalanceTimeout, "rebalance-timeout", cfg.RebalanceTimeout, "how long a rebalance waits for members to rejoin")
 	httpAddr := fs.String("http", "127.0.0.1:9100", "address of /metrics, /healthz and /readyz")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	gcPercent := fs.Int("gc-percent", ingest.DefaultGCPercent, "garbage-collection target as in GOGC, which wins when set; "+
+		"ingest's garbage is short-lived message buffers, so a target above Go's 100 saves CPU for memory")
+	memoryLimit := fs.Int64("memory-limit-mib", 0, "soft memory limit in MiB as in GOMEMLIMIT, which wins when set; "+
+		"0: 90% of the cgroup's memory limit when there is one, else none")
 	if err := cli.ParseWithEnv(fs, args); err != nil {
 		return err
+	}
+	if *gcPercent < 1 || *memoryLimit < 0 {
+		return fmt.Errorf("--gc-percent (%d) must be at least 1 and --memory-limit-mib (%d) not negative; "+
+			"GOGC=off turns the collector off", *gcPercent, *memoryLimit)
 	}
 	log, err := ops.Logger(*logLevel)
 	if err != nil {
 		return err
 	}
+	gc := tuneGC(*gcPercent, *memoryLimit)
+	log.Debug("garbage collection", "gc_percent", gc.percent, "memory_limit_bytes", gc.limit, "note", "-1: as the runtime has it")
 	if cfg.Security, err = kafkaSecurity.Load(log); err != nil {
 		return err
 	}

@@ -72,9 +72,13 @@ func (c Client) Reader(rc kafka.ReaderConfig) *kafka.Reader {
 }
 
 // Writer returns a writer of topic to the Client's brokers, with a transport of its own. The
-// caller sets the other fields (batching, acks) before the first write.
+// caller sets the other fields (batching, acks) before the first write. The transport keeps
+// the metadata of topic only: by default it would fetch every topic's, every few seconds, and
+// copy it out on every write, which costs in proportion to the topics of the cluster.
 func (c Client) Writer(topic string, b kafka.Balancer) *kafka.Writer {
-	return &kafka.Writer{Addr: kafka.TCP(c.brokers...), Topic: topic, Balancer: b, Transport: c.Transport()}
+	t := c.Transport()
+	t.MetadataTopics = []string{topic}
+	return &kafka.Writer{Addr: kafka.TCP(c.brokers...), Topic: topic, Balancer: b, Transport: t}
 }
 
 // ConsumerGroup returns kafka.NewConsumerGroup(gc) on the Client's brokers with its dialer.

@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
 	"github.com/recordusage/recordusage/bench/peers"
+	"github.com/recordusage/recordusage/ingest"
 	"github.com/recordusage/recordusage/internal/cli"
 )
 
@@ -43,8 +45,13 @@ func run(args []string) error {
 	fs.BoolVar(&cfg.SkipDuckDB, "skip-duckdb", false, "run our pipeline only, checked against the reference model")
 	timeline := fs.Bool("timeline", false, "print the log timeline of each pipeline run (where the time goes)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	gcPercent := fs.Int("gc-percent", ingest.DefaultGCPercent, "garbage-collection target as in GOGC, which wins when set; "+
+		"the default is cmd/ingest's, since the pipeline runs in this process")
 	if err := cli.ParseWithEnv(fs, args); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gcPercent)
 	}
 	cfg.Brokers = cli.Split(*brokers)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
