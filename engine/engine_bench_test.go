@@ -121,31 +121,16 @@ func (w *workload) event(i int, ev *event.Event) {
 func BenchmarkApply(b *testing.B) {
 	for _, channels := range []int{20_000, 200_000} {
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
-			warm := channels * 8 // ~2.7 hours of event time
-			w := newWorkload(channels, 10_000, warm+b.N)
-			clock := w.evs[len(w.evs)-1].time
-			e, err := New(DefaultConfig(), func() time.Time { return time.Unix(0, clock) })
-			if err != nil {
-				b.Fatal(err)
+			s := newSteady(b, channels)
+			for i := range s.warm {
+				s.apply(i)
 			}
-			var ev event.Event
-			apply := func(i int) {
-				w.event(i, &ev)
-				if err := e.Apply(&ev, int64(i)); err != nil {
-					b.Fatal(err)
-				}
-				if i%1000 == 999 {
-					e.Flush(false, func(results.Record) {})
-				}
-			}
-			for i := range warm {
-				apply(i)
-			}
+			warm := s.warm
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := processCPU()
 			for i := warm; i < warm+b.N; i++ {
-				apply(i)
+				s.apply(i)
 			}
 			cpu = processCPU() - cpu
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
@@ -153,6 +138,44 @@ func BenchmarkApply(b *testing.B) {
 			// shared with other work it varies much less than the wall time.
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
 		})
+	}
+}
+
+// steady is an engine with a workload of BenchmarkApply: warm events to bring it to the steady
+// state (~2.7 hours of event time), then b.N more.
+type steady struct {
+	b    *testing.B
+	w    *workload
+	e    *Engine
+	warm int
+	ev   event.Event
+}
+
+func newSteady(b *testing.B, channels int) *steady {
+	s := &steady{b: b, warm: channels * 8}
+	s.w = newWorkload(channels, 10_000, s.warm+b.N)
+	clock := s.w.evs[len(s.w.evs)-1].time
+	var err error
+	if s.e, err = New(DefaultConfig(), func() time.Time { return time.Unix(0, clock) }); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// apply applies event i of the workload.
+func (s *steady) apply(i int) {
+	s.w.event(i, &s.ev)
+	s.applyEvent(i, &s.ev)
+}
+
+// applyEvent applies ev as event i, with a Flush every 1000 events as the ingest loop does per
+// fetched batch while caught up (reading a backlog it flushes far less often).
+func (s *steady) applyEvent(i int, ev *event.Event) {
+	if err := s.e.Apply(ev, int64(i)); err != nil {
+		s.b.Fatal(err)
+	}
+	if i%1000 == 999 {
+		s.e.Flush(false, func(results.Record) {})
 	}
 }
 
@@ -259,23 +282,12 @@ func processCPU() time.Duration {
 func BenchmarkDecodeApply(b *testing.B) {
 	for _, channels := range []int{20_000, 200_000} {
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
-			warm := channels * 8
-			w := newWorkload(channels, 10_000, warm+b.N)
-			clock := w.evs[len(w.evs)-1].time
-			e, err := New(DefaultConfig(), func() time.Time { return time.Unix(0, clock) })
-			if err != nil {
-				b.Fatal(err)
+			s := newSteady(b, channels)
+			for i := range s.warm {
+				s.apply(i)
 			}
+			w, warm := s.w, s.warm
 			var ev event.Event
-			for i := range warm {
-				w.event(i, &ev)
-				if err := e.Apply(&ev, int64(i)); err != nil {
-					b.Fatal(err)
-				}
-				if i%1000 == 999 {
-					e.Flush(false, func(results.Record) {})
-				}
-			}
 			const chunk = 1 << 16
 			var msgs, keys, id []byte
 			var ends, keyEnds []int
@@ -306,12 +318,7 @@ func BenchmarkDecodeApply(b *testing.B) {
 					if err := d.Decode(key, msg, &ev); err != nil {
 						b.Fatal(err)
 					}
-					if err := e.Apply(&ev, int64(i)); err != nil {
-						b.Fatal(err)
-					}
-					if i%1000 == 999 {
-						e.Flush(false, func(results.Record) {})
-					}
+					s.applyEvent(i, &ev)
 				}
 				cpu += processCPU() - c0
 			}

@@ -155,10 +155,9 @@ func (d *Decoder) decode(key, value []byte, ev *Event, fast bool) error {
 				return d.notJSON(&s)
 			}
 			if escaped {
-				mark := len(d.scratch)
-				d.scratch = unescape(d.reserve(len(name), len(value)), name)
-				name = d.scratch[mark:]
-				d.scratch = d.scratch[:mark]
+				var mark int
+				name, mark = d.unescapeToScratch(name, len(value))
+				d.scratch = d.scratch[:mark] // the name is only looked up
 			}
 			f = fieldOf(name)
 		}
@@ -180,9 +179,7 @@ func (d *Decoder) decode(key, value []byte, ev *Event, fast bool) error {
 				return d.notJSON(&s)
 			}
 			if escaped {
-				mark := len(d.scratch)
-				d.scratch = unescape(d.reserve(len(raw), len(value)), raw)
-				raw = d.scratch[mark:len(d.scratch):len(d.scratch)]
+				raw, _ = d.unescapeToScratch(raw, len(value))
 			}
 			vals[f] = raw // a duplicate field replaces the earlier one, as in encoding/json
 			seen |= 1 << f
@@ -463,4 +460,12 @@ func quote(b []byte) string {
 		n--
 	}
 	return strconv.Quote(string(b[:n])) + fmt.Sprintf("… (%d bytes)", len(b))
+}
+
+// unescapeToScratch appends the unescaped form of the string raw (of a message of valueLen
+// bytes) to the Decoder's scratch buffer and returns it, and the scratch length before it.
+func (d *Decoder) unescapeToScratch(raw []byte, valueLen int) (out []byte, mark int) {
+	mark = len(d.scratch)
+	d.scratch = unescape(d.reserve(len(raw), valueLen), raw)
+	return d.scratch[mark:len(d.scratch):len(d.scratch)], mark
 }
