@@ -37,8 +37,8 @@
 // time, first in passes that only load what the events will touch, one level of indirection per
 // pass, so that the misses of the whole batch are in flight together, then event by event in
 // arrival order exactly as before (batch.go). Every method that reads or changes the state
-// processes the queue first, so it is invisible from outside. The minute tick and the release
-// load their minute's lists the same way (prefetch.go).
+// processes the queue first, so it is invisible from outside. The minute tick and the hourly
+// pass over the live series load their lists the same way (prefetch.go).
 //
 // # Time
 //

@@ -47,7 +47,7 @@ type Engine struct {
 	dirty     []uint32 // series with dirtyFrom <= frontier
 	live      []uint32 // series that are not quiet (and maybe some that became quiet since the last hourly pruning)
 
-	minutes minuteRing // per retained minute: boundary bitmap, recordings to fold, series with a cell
+	minutes minuteRing // per retained minute: boundary bitmap, series with a cell
 	hours   hourPool   // states of final hours, for new hours
 
 	stats Stats

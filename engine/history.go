@@ -5,7 +5,7 @@ package engine
 // in one block whose header and events are contiguous, instead of behind a slice header and a
 // separately allocated array (two cache misses per event), and the garbage collector never scans
 // the slab. The few recordings with more recent events than a block holds (frequent restarts)
-// spill into a slice of their own until a release folds them down again.
+// spill into a slice of their own until they are folded down again (see sweep).
 type histories struct {
 	blocks []histBlock // index 0 is unused: recording.hist == 0 means no history
 	free   []uint32    // free blocks

@@ -1,7 +1,7 @@
 package engine
 
-// Prefetching for the passes of Flush that visit a minute's lists (the minute tick, the
-// release): as for a batch of events (batch.go), a chunk of the list is first walked only to
+// Prefetching for the passes of Flush that visit lists of series (the minute tick, the hourly
+// pass over the live series): as for a batch of events (batch.go), a chunk of the list is first walked only to
 // load what each entry will touch, so that the cache misses of the chunk are in flight together,
 // then processed in order.
 
@@ -26,21 +26,6 @@ func (e *Engine) touchSeries(sids []uint32, m int64) {
 			if h := s.lastHourState; h != nil {
 				sink += uint64(h.w.Count(mh))
 			}
-		}
-	}
-	e.sink += sink
-}
-
-// touchRecordings loads the recordings listed in ids and their history blocks.
-func (e *Engine) touchRecordings(ids []uint32) {
-	var sink uint64
-	for _, id := range ids {
-		sink += uint64(e.recs[id].hist)
-	}
-	for _, id := range ids {
-		if r := &e.recs[id]; r.hist != 0 {
-			b := &e.hist.blocks[r.hist]
-			sink += uint64(b.n) + uint64(b.ev[3].ot) + uint64(b.ev[7].ot) + uint64(b.ev[histInline-1].ot)
 		}
 	}
 	e.sink += sink

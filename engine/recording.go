@@ -42,8 +42,9 @@ func (a histEvent) before(b histEvent) bool {
 }
 
 // recording is the state of one recording. Events that fell behind the correction horizon are
-// folded into since; the rest stay in a history block (history.go), sorted by (time, off). The struct holds no
-// pointer, so the slice of all recordings is never scanned by the garbage collector.
+// folded into since, once an hour (sweep); the rest stay in a history block (history.go), sorted
+// by (time, off). The struct holds no pointer, so the slice of all recordings is never scanned
+// by the garbage collector.
 type recording struct {
 	since int64  // start time of the folded open session; noSession when none is open
 	key   uint32 // arena offset of the dictionary key; keyNone while the slot is free
