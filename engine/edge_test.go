@@ -252,3 +252,42 @@ func TestFinalAndRelease(t *testing.T) {
 	st := s.e.Stats()
 	require.Equal(t, 2, st.Recordings, "the stopped recording's state is released once it falls behind the horizon")
 }
+
+// TestHourlySweep shows the hourly pass doing, without Stats or a snapshot forcing it, what the
+// per-minute release used to: finished recordings are dropped once their events fall behind the
+// horizon, a long-running one keeps only its folded state, and a recording that restarts more
+// often than a history block holds keeps the events of the horizon and one hour at most.
+func TestHourlySweep(t *testing.T) {
+	s := newScenario(t, "2026-11-25T23:00:00Z")
+	base := at(t, "2026-11-25T08:00:00Z")
+	ts := func(d time.Duration) string { return base.Add(d).Format(time.RFC3339) }
+	for i := range 50 { // 50 short recordings, all over by 08:30
+		stream := "short" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		s.send(start, ts(time.Duration(i)*time.Second), "p", "d", stream, "")
+		s.send(over, ts(30*time.Minute), "p", "d", stream, "")
+	}
+	s.send(start, ts(0), "p", "d", "long", "")
+	// One restart a minute for six hours: a history block holds 10 events.
+	for m := range 6 * 60 {
+		s.send(start, ts(time.Duration(m)*time.Minute), "p", "d", "busy", "")
+		s.send(over, ts(time.Duration(m)*time.Minute+30*time.Second), "p", "d", "busy", "")
+		if m%10 == 9 {
+			s.flush(false)
+		}
+	}
+	s.flush(false)
+	recordings, _ := s.e.Held()
+	require.Equal(t, 2, recordings, "the short recordings are dropped by the hourly pass")
+	// The watermark is 13:57:30; the horizon starts at 11:57:30, and the last pass folded what was
+	// before 11:00 at the latest (once an hour).
+	busy, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04busy\x00"))
+	require.True(t, ok)
+	hist := s.e.history(&s.e.recs[busy])
+	require.LessOrEqual(t, len(hist), 2*(3*60+2), "busy keeps at most the horizon, the lateness and an hour of events")
+	require.GreaterOrEqual(t, minuteOf(hist[0].time), s.e.swept)
+	long, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04long\x00"))
+	require.True(t, ok)
+	require.Equal(t, uint32(0), s.e.recs[long].hist, "long's start is folded into its state")
+	require.Equal(t, base.UnixNano(), s.e.recs[long].since)
+	s.requireHour("p", "", "2026-11-25T12:00:00Z", 2, "2026-11-25T12:00:00Z")
+}
