@@ -144,23 +144,34 @@ var ErrBadRecord = errors.New("results: bad record")
 const layout = "2006-01-02T15:04:05Z"
 
 // Encode returns the key and value of a record. A tombstone has a nil value: the compacted
-// topic deletes the key.
+// topic deletes the key. The bytes are those of encoding/json's Marshal of the key and value
+// shapes (compaction needs the same key bytes for the same hour, whichever version wrote them),
+// written without reflection (encode.go).
 func Encode(r Record) (k, v []byte) {
 	d := r.Domain
 	if d == "" {
 		d = AllDomains
 	}
 	hour := r.HourTime()
-	k, _ = json.Marshal(key{ProjectID: r.ProjectID, Domain: d, Hour: hour.Format(layout)})
+	k = appendKey(make([]byte, 0, 48+len(r.ProjectID)+len(d)), r.ProjectID, d, hour)
 	if r.Tombstone {
 		return k, nil
 	}
-	v, _ = json.Marshal(value{Count: r.Peak.Count, Minute: r.Peak.At(hour).Format(layout), Final: r.Final})
-	return k, v
+	return k, appendValue(make([]byte, 0, 72), r.Peak.Count, r.Peak.At(hour), r.Final)
 }
 
-// Decode parses a key and value written by Encode; a nil value decodes as a tombstone.
+// Decode parses a key and value written by Encode; a nil value decodes as a tombstone. The bytes
+// Encode writes are read without reflection (decodeFast); anything else — other spacing, field
+// order, escapes — is read with encoding/json, with the same result.
 func Decode(k, v []byte) (Record, error) {
+	if r, ok := decodeFast(k, v); ok {
+		return r, nil
+	}
+	return decodeJSON(k, v)
+}
+
+// decodeJSON is Decode with encoding/json.
+func decodeJSON(k, v []byte) (Record, error) {
 	var kk key
 	if err := json.Unmarshal(k, &kk); err != nil {
 		return Record{}, fmt.Errorf("%w: key %q: %v", ErrBadRecord, k, err)
