@@ -53,9 +53,10 @@ func (c Client) Brokers() []string { return append([]string(nil), c.brokers...) 
 func (c Client) Security() Security { return c.sec }
 
 // Dialer returns a new dialer with the Client's TLS and SASL settings, for kafka.Conn, readers
-// and consumer groups. It is kafka-go's default dialer otherwise.
+// and consumer groups. It is kafka-go's default dialer otherwise, except that its connections
+// coalesce far read deadlines (deadline.go).
 func (c Client) Dialer() *kafka.Dialer {
-	return &kafka.Dialer{Timeout: dialTimeout, DualStack: true, TLS: c.tls, SASLMechanism: c.sasl}
+	return &kafka.Dialer{Timeout: dialTimeout, DialFunc: dialCoalescing, TLS: c.tls, SASLMechanism: c.sasl}
 }
 
 // Transport returns a new transport with the Client's TLS and SASL settings, for writers. Each
