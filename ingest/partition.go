@@ -36,6 +36,7 @@ type partitionLoop struct {
 	out         []kafka.Message // results not yet published
 	dead        []kafka.Message // dead letters not yet published
 	lastCkpt    time.Time
+	at          time.Time  // while a message is applied, when it arrived (clock); zero otherwise
 	claim       chan error // the result of restore's write saying this owner may publish; see claimed
 	claimErr    error
 	late        uint64 // engine's late count already added to the metric
@@ -119,20 +120,25 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 	defer window.stop()
 	for ctx.Err() == nil {
 		m, err := r.FetchMessage(window.ctx)
+		now := time.Now()
 		switch {
 		case err == nil:
+			if s.wallClock {
+				pl.at = now
+			}
 			pl.handle(m)
+			pl.at = time.Time{}
 		case ctx.Err() != nil:
 			continue
 		case !errors.Is(err, context.DeadlineExceeded):
 			pl.log.Warn("fetch failed; retrying", "err", brief(err))
 			continue
 		}
-		if time.Since(lastFlush) < s.cfg.BacklogFlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 &&
+		if now.Sub(lastFlush) < s.cfg.BacklogFlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 &&
 			pl.next < pl.hwm {
 			continue
 		}
-		lastFlush = time.Now()
+		lastFlush = now
 		interval := s.cfg.FlushInterval
 		if pl.next < pl.hwm {
 			interval = s.cfg.BacklogFlushInterval

@@ -29,6 +29,7 @@ type Service struct {
 
 	results, dlq, checkpoints *kafka.Writer
 	ckptPartitions            int
+	wallClock                 bool // cfg.Now is time.Now: the partition loops share their reads of it (clock)
 	ready                     atomic.Bool
 	assigned                  atomic.Int64
 	caughtUp                  atomic.Int64 // assigned partitions read to their end and published
@@ -39,7 +40,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Service, err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Now == nil {
+	wallClock := cfg.Now == nil
+	if wallClock {
 		cfg.Now = time.Now
 	}
 	if log == nil {
@@ -49,7 +51,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Service, err
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	return &Service{cfg: cfg, kafka: kc, log: log, m: newMetrics(reg)}, nil
+	return &Service{cfg: cfg, kafka: kc, log: log, m: newMetrics(reg), wallClock: wallClock}, nil
 }
 
 // Ready reports whether the service has joined the group and restored its partitions.
