@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/recordusage/recordusage/event"
 )
 
@@ -40,6 +42,11 @@ type Engine struct {
 	recs    []recording // by id
 	freeIDs []uint32
 	hist    histories // recent events of recordings
+	// withHist holds the recordings that have a history block, for the hourly pass (sweep): a
+	// partition may hold a million long recordings whose starts are folded, and the pass visits
+	// only those with recent events, in order of id.
+	withHist *roaring.Bitmap
+	dropIDs  []uint32 // scratch of sweep
 
 	seriesIDs map[string]uint32
 	series    []*series // by id; nil when free
@@ -72,6 +79,7 @@ func New(cfg Config, now func() time.Time) (*Engine, error) {
 		cfg: cfg, now: now,
 		dict:      newDictionary(),
 		seriesIDs: make(map[string]uint32),
+		withHist:  roaring.New(),
 	}, nil
 }
 
@@ -173,6 +181,7 @@ func (e *Engine) applyQueued(q *queued) {
 	}
 	if r.hist == 0 {
 		r.hist = e.hist.alloc()
+		e.withHist.Add(id)
 		hist = e.hist.get(r.hist)
 	}
 	hist = append(hist, histEvent{})
@@ -316,6 +325,7 @@ func (e *Engine) dropRecording(id uint32) {
 	}
 	if r.hist != 0 {
 		e.hist.release(r.hist)
+		e.withHist.Remove(id)
 	}
 	*r = recording{since: noSession, key: keyNone}
 	e.freeIDs = append(e.freeIDs, id)

@@ -230,10 +230,12 @@ func BenchmarkMemoryPerOpenRecording(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		e, t := openEngine(b, n, 10_000)
-		// Move the watermark three hours on, so every start is folded and its minutes released.
+		// Move the watermark four hours on, so that every start is behind the correction horizon
+		// (two hours) and the hourly pass has folded it (it runs when the horizon crosses an
+		// hour; until then a start keeps its history block, up to an hour longer).
 		tick := event.Event{ProjectID: []byte("project_0"), PublishDomain: []byte("push.p0.example.com"),
 			App: []byte("live"), Stream: []byte("ticker"), Type: event.RecordFileComplete}
-		for m := int64(1); m <= 180; m++ {
+		for m := int64(1); m <= 240; m++ {
 			tick.Time = t + m*int64(time.Minute)
 			e.now = func() time.Time { return time.Unix(0, tick.Time) }
 			if err := e.Apply(&tick, int64(n)+m); err != nil {

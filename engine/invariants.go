@@ -57,6 +57,9 @@ func (e *Engine) checkInvariants() {
 			}
 			refs[sid]++
 		}
+		if (r.hist != 0) != e.withHist.Contains(uint32(id)) {
+			fail("recording %d: history block %d, in the bitmap of recordings with one %v", id, r.hist, e.withHist.Contains(uint32(id)))
+		}
 		if r.hist != 0 {
 			if owner, ok := blockOwner[r.hist]; ok {
 				fail("recording %d has history block %d, which is free or recording %d's", id, r.hist, owner)
@@ -71,6 +74,15 @@ func (e *Engine) checkInvariants() {
 				fail("recording %d keeps an event of minute %d, swept before %d", id, minuteOf(h.time), e.swept)
 			}
 		}
+	}
+	withHist := 0
+	for id := range e.recs {
+		if e.recs[id].key != keyNone && e.recs[id].hist != 0 {
+			withHist++
+		}
+	}
+	if uint64(withHist) != e.withHist.GetCardinality() {
+		fail("%d recordings have a history block, the bitmap of them holds %d", withHist, e.withHist.GetCardinality())
 	}
 	if len(e.hist.blocks) > 0 && len(blockOwner) != len(e.hist.blocks)-1 {
 		fail("%d history blocks, %d in use or free", len(e.hist.blocks)-1, len(blockOwner))

@@ -35,6 +35,15 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 		}},
 		{"a stale last-hour cache", func(e *Engine) { e.series[e.live[0]].lastHourState = &hourState{} }},
 		{"a wrong reference count", func(e *Engine) { e.series[e.live[0]].refs++ }},
+		{"a recording with history missing from the bitmap", func(e *Engine) {
+			for id := range e.recs {
+				if e.recs[id].hist != 0 {
+					e.withHist.Remove(uint32(id))
+					return
+				}
+			}
+		}},
+		{"a free recording in the bitmap of those with history", func(e *Engine) { e.withHist.Add(uint32(len(e.recs) + 5)) }},
 		{"hours out of order", func(e *Engine) {
 			s := e.series[e.live[0]]
 			s.hours.list = append(s.hours.list, hourEntry{s.hours.list[0].hour - 1, &hourState{}})

@@ -19,33 +19,38 @@ func (e *Engine) release(cut int64) {
 //
 // Folding is not needed for exactness — a history replays to the same state whether or not its
 // old events are folded — only to bound the history and to free finished recordings. So it is
-// done once an hour over all recordings, in order of id, rather than each minute for the
-// recordings with an event in it: per event, a sequential pass over the recordings every hour
-// costs a fraction of revisiting each event's recording (and its history block, long evicted
-// from the caches) when its minute is released. A history block holds the events of the
-// correction horizon and one hour more; applyQueued folds a full block early.
+// done once an hour over the recordings that have a history (the withHist bitmap), in order of
+// id, rather than each minute for the recordings with an event in it: per event, an ordered pass
+// every hour costs a fraction of revisiting each event's recording (and its history block, long
+// evicted from the caches) when its minute is released, and recordings whose starts are folded
+// already cost nothing. A history block holds the events of the correction horizon and one hour
+// more; applyQueued folds a full block early.
 func (e *Engine) sweep(cut int64) {
-	for i := range e.recs {
-		r := &e.recs[i]
-		if r.key == keyNone {
+	empty := e.dropIDs[:0]
+	for it := e.withHist.Iterator(); it.HasNext(); {
+		id := it.Next()
+		r := &e.recs[id]
+		hist := e.hist.get(r.hist)
+		if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
 			continue
 		}
-		if r.hist != 0 {
-			hist := e.hist.get(r.hist)
-			if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
-				continue
-			}
-			hist = r.fold(hist, cut)
-			if len(hist) > 0 {
-				e.hist.put(r.hist, hist)
-				continue
-			}
-			e.hist.release(r.hist)
-			r.hist = 0
+		if hist = r.fold(hist, cut); len(hist) > 0 {
+			e.hist.put(r.hist, hist)
+			continue
 		}
+		empty = append(empty, id)
+	}
+	for _, id := range empty { // after the iteration, which must not see the bitmap change
+		r := &e.recs[id]
+		e.hist.release(r.hist)
+		r.hist = 0
+		e.withHist.Remove(id)
 		if r.since == noSession {
-			e.dropRecording(uint32(i))
+			e.dropRecording(id)
 		}
+	}
+	if e.dropIDs = empty[:0]; cap(e.dropIDs) > 1<<16 {
+		e.dropIDs = nil // a burst of finished recordings does not pin its ids
 	}
 	e.swept = max(e.swept, cut)
 	e.compactArena()

@@ -173,6 +173,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 		rec.since = r.int()
 		if n := r.count(); n > 0 {
 			rec.hist = e.hist.alloc()
+			e.withHist.Add(uint32(id))
 			hist := e.hist.get(rec.hist)
 			for range n {
 				t, off, typ := r.int(), r.int(), event.Type(r.uint())
