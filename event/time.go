@@ -1,6 +1,10 @@
 package event
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/recordusage/recordusage/internal/civil"
+)
 
 // parseTime parses an RFC 3339 date-time, YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm), and
 // returns it as Unix nanoseconds. It accepts what RFC 3339 section 5.6 allows, with these
@@ -22,7 +26,7 @@ func parseTime(b []byte) (int64, bool) {
 	year := d(0)*1000 + d(1)*100 + d(2)*10 + d(3)
 	month, day := d(5)*10+d(6), d(8)*10+d(9)
 	hour, minute, sec := d(11)*10+d(12), d(14)*10+d(15), d(17)*10+d(18)
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	if month < 1 || month > 12 || day < 1 || day > civil.DaysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
 	rest := b[19:]
@@ -55,7 +59,7 @@ func parseTime(b []byte) (int64, bool) {
 	default:
 		return 0, false
 	}
-	unix := daysSinceEpoch(year, month, day)*86400 + hour*3600 + minute*60 + sec - offset
+	unix := civil.DaysSinceEpoch(year, month, day)*86400 + hour*3600 + minute*60 + sec - offset
 	// Unix nanoseconds in an int64 span -9223372036.854775808 s to 9223372036.854775807 s.
 	const minSec, maxSec = -9223372037, 9223372036
 	if unix < minSec || unix > maxSec || unix == minSec && nsec < 145224192 || unix == maxSec && nsec > 854775807 {
@@ -99,31 +103,4 @@ func digits(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// daysIn returns the number of days in a month of the proleptic Gregorian calendar.
-func daysIn(month, year int64) int64 {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysSinceEpoch returns the number of days from 1970-01-01 to the given date (0 <= year <= 9999),
-// by Howard Hinnant's days_from_civil algorithm.
-func daysSinceEpoch(year, month, day int64) int64 {
-	if month <= 2 {
-		year--
-	}
-	era := (year+400)/400 - 1 // floor(year/400) for year >= -1
-	yoe := year - era*400
-	doy := (153*((month+9)%12)+2)/5 + day - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }

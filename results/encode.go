@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/recordusage/recordusage/internal/civil"
 )
 
 // Writing and reading the result records without reflection. The query service reads every
@@ -190,40 +192,10 @@ func utcTime(b []byte) (t int64, rest []byte, ok bool) {
 	}
 	year, month, day := num(0, 4), num(5, 2), num(8, 2)
 	hh, mm, ss := num(11, 2), num(14, 2), num(17, 2)
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > civil.DaysIn(month, year) ||
 		hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 {
 		return 0, nil, false
 	}
-	days := daysFromCivil(year, month, day)
+	days := civil.DaysSinceEpoch(year, month, day)
 	return days*86400 + hh*3600 + mm*60 + ss, b[len(layout):], true
-}
-
-func daysIn(month, year int64) int64 {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil returns the days from 1970-01-01 to a proleptic Gregorian date (Howard
-// Hinnant's days_from_civil).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }
