@@ -180,9 +180,7 @@ func (e *Engine) applyQueued(q *queued) {
 		e.old.walk(open, since, hist[p:])
 	}
 	if r.hist == 0 {
-		r.hist = e.hist.alloc()
-		e.withHist.Add(id)
-		hist = e.hist.get(r.hist)
+		hist = e.allocHistory(id)
 	}
 	hist = append(hist, histEvent{})
 	copy(hist[p+1:], hist[p:])
@@ -324,11 +322,26 @@ func (e *Engine) dropRecording(id uint32) {
 		}
 	}
 	if r.hist != 0 {
-		e.hist.release(r.hist)
-		e.withHist.Remove(id)
+		e.releaseHistory(id)
 	}
 	*r = recording{since: noSession, key: keyNone}
 	e.freeIDs = append(e.freeIDs, id)
+}
+
+// allocHistory gives recording id an empty history block and returns its events (none).
+func (e *Engine) allocHistory(id uint32) []histEvent {
+	r := &e.recs[id]
+	r.hist = e.hist.alloc()
+	e.withHist.Add(id)
+	return e.hist.get(r.hist)
+}
+
+// releaseHistory frees the history block of recording id.
+func (e *Engine) releaseHistory(id uint32) {
+	r := &e.recs[id]
+	e.hist.release(r.hist)
+	r.hist = 0
+	e.withHist.Remove(id)
 }
 
 // compactArena rewrites the key arena without the keys of dropped recordings, once they are

@@ -1,9 +1,9 @@
 package engine
 
 // Prefetching for the passes of Flush that visit lists of series (the minute tick, the hourly
-// pass over the live series): as for a batch of events (batch.go), a chunk of the list is first walked only to
-// load what each entry will touch, so that the cache misses of the chunk are in flight together,
-// then processed in order.
+// pass over the live series): as for a batch of events (batch.go), a chunk of the list is first
+// walked only to load what each entry will touch, so that the cache misses of the chunk are in
+// flight together, then processed in order.
 
 // prefetchChunk is the number of list entries loaded ahead of their processing.
 const prefetchChunk = 64

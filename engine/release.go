@@ -41,12 +41,10 @@ func (e *Engine) sweep(cut int64) {
 		empty = append(empty, id)
 	}
 	for _, id := range empty { // after the iteration, which must not see the bitmap change
-		r := &e.recs[id]
-		e.hist.release(r.hist)
-		r.hist = 0
-		e.withHist.Remove(id)
-		if r.since == noSession {
-			e.dropRecording(id)
+		if e.recs[id].since == noSession {
+			e.dropRecording(id) // nothing left: its history goes with it
+		} else {
+			e.releaseHistory(id)
 		}
 	}
 	if e.dropIDs = empty[:0]; cap(e.dropIDs) > 1<<16 {

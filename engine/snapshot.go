@@ -172,9 +172,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 		rec.all, rec.dom = r.id(), r.id()
 		rec.since = r.int()
 		if n := r.count(); n > 0 {
-			rec.hist = e.hist.alloc()
-			e.withHist.Add(uint32(id))
-			hist := e.hist.get(rec.hist)
+			hist := e.allocHistory(uint32(id))
 			for range n {
 				t, off, typ := r.int(), r.int(), event.Type(r.uint())
 				if off < minOffset || off > maxOffset || !(typ.Opens() || typ.Closes()) {
