@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"time"
@@ -75,28 +76,15 @@ func plain(c byte) bool {
 // whose bytes are all plain, and checks them as decodeJSON does; ok is false otherwise, and then
 // decodeJSON decides (it may accept the record in another spelling, or refuse it).
 func decodeFast(k, v []byte) (r Record, ok bool) {
-	var project, domain []byte
-	var hour int64
-	rest, ok := literal(k, `{"project_id":"`)
-	if ok {
-		project, rest, ok = plainString(rest)
-	}
-	if ok {
-		rest, ok = literal(rest, `,"domain":"`)
-	}
-	if ok {
-		domain, rest, ok = plainString(rest)
-	}
-	if ok {
-		rest, ok = literal(rest, `,"hour":"`)
-	}
-	if ok {
-		hour, rest, ok = utcTime(rest)
-	}
-	if ok {
-		rest, ok = literal(rest, `"}`)
-	}
-	if !ok || len(rest) != 0 || len(project) == 0 || len(domain) == 0 || hour%3600 != 0 {
+	kr := canonical{b: k, ok: true}
+	kr.literal(`{"project_id":"`)
+	project := kr.plainString()
+	kr.literal(`,"domain":"`)
+	domain := kr.plainString()
+	kr.literal(`,"hour":"`)
+	hour := kr.utcTime()
+	kr.literal(`"}`)
+	if !kr.done() || len(project) == 0 || len(domain) == 0 || hour%3600 != 0 {
 		return Record{}, false
 	}
 	r = Record{ProjectID: string(project), Domain: string(domain), Hour: hour, Tombstone: v == nil}
@@ -106,68 +94,103 @@ func decodeFast(k, v []byte) (r Record, ok bool) {
 	if v == nil {
 		return r, true
 	}
-	var count uint64
-	var minute int64
-	rest, ok = literal(v, `{"concurrent_count":`)
-	if ok {
-		count, rest, ok = jsonUint(rest)
-	}
-	if ok {
-		rest, ok = literal(rest, `,"time":"`)
-	}
-	if ok {
-		minute, rest, ok = utcTime(rest)
-	}
-	if ok {
-		rest, ok = literal(rest, `","final":`)
-	}
-	if !ok || count > math.MaxUint32 || minute < hour || minute >= hour+3600 || minute%60 != 0 {
-		return Record{}, false
-	}
-	switch string(rest) {
-	case "true}":
-		r.Final = true
-	case "false}":
-	default:
+	vr := canonical{b: v, ok: true}
+	vr.literal(`{"concurrent_count":`)
+	count := vr.jsonUint()
+	vr.literal(`,"time":"`)
+	minute := vr.utcTime()
+	vr.literal(`","final":`)
+	r.Final = vr.jsonBool()
+	vr.literal(`}`)
+	if !vr.done() || count > math.MaxUint32 || minute < hour || minute >= hour+3600 || minute%60 != 0 {
 		return Record{}, false
 	}
 	r.Peak = Peak{Count: uint32(count), Minute: uint8((minute - hour) / 60)}.Canonical()
 	return r, true
 }
 
-// literal returns b after the prefix lit, if b starts with it.
-func literal(b []byte, lit string) ([]byte, bool) {
-	if len(b) < len(lit) || string(b[:len(lit)]) != lit {
-		return nil, false
-	}
-	return b[len(lit):], true
+// canonical reads bytes in the spelling Encode writes, piece by piece; ok turns false at the
+// first piece that is not as expected, and the pieces after it read nothing.
+type canonical struct {
+	b  []byte
+	ok bool
 }
 
-// plainString returns the bytes of b up to the next '"' and b after it, if they are all plain.
-func plainString(b []byte) (s, rest []byte, ok bool) {
-	for i, c := range b {
-		if c == '"' {
-			return b[:i], b[i+1:], true
+// done reports whether every piece was as expected and nothing is left.
+func (c *canonical) done() bool { return c.ok && len(c.b) == 0 }
+
+// literal reads lit.
+func (c *canonical) literal(lit string) {
+	if !c.ok || len(c.b) < len(lit) || string(c.b[:len(lit)]) != lit {
+		c.ok = false
+		return
+	}
+	c.b = c.b[len(lit):]
+}
+
+// plainString reads the bytes up to the next '"' and the quote, if they are all plain.
+func (c *canonical) plainString() []byte {
+	if !c.ok {
+		return nil
+	}
+	for i, b := range c.b {
+		if b == '"' {
+			s := c.b[:i]
+			c.b = c.b[i+1:]
+			return s
 		}
-		if !plain(c) {
-			return nil, nil, false
+		if !plain(b) {
+			break
 		}
 	}
-	return nil, nil, false
+	c.ok = false
+	return nil
 }
 
 // jsonUint reads a JSON number that is a plain unsigned integer (no leading zero, no fraction or
 // exponent) of at most 10 digits.
-func jsonUint(b []byte) (n uint64, rest []byte, ok bool) {
+func (c *canonical) jsonUint() uint64 {
+	if !c.ok {
+		return 0
+	}
+	var n uint64
 	i := 0
-	for i < len(b) && i < 11 && '0' <= b[i] && b[i] <= '9' {
-		n = n*10 + uint64(b[i]-'0')
+	for i < len(c.b) && i < 11 && '0' <= c.b[i] && c.b[i] <= '9' {
+		n = n*10 + uint64(c.b[i]-'0')
 		i++
 	}
-	if i == 0 || i > 10 || (i > 1 && b[0] == '0') {
-		return 0, nil, false
+	if i == 0 || i > 10 || (i > 1 && c.b[0] == '0') {
+		c.ok = false
+		return 0
 	}
-	return n, b[i:], true
+	c.b = c.b[i:]
+	return n
+}
+
+// jsonBool reads true or false.
+func (c *canonical) jsonBool() bool {
+	switch {
+	case !c.ok:
+	case bytes.HasPrefix(c.b, []byte("true")):
+		c.b = c.b[len("true"):]
+		return true
+	case bytes.HasPrefix(c.b, []byte("false")):
+		c.b = c.b[len("false"):]
+	default:
+		c.ok = false
+	}
+	return false
+}
+
+// utcTime reads a time in layout ("2006-01-02T15:04:05Z") whose fields time.Parse accepts, as
+// Unix seconds.
+func (c *canonical) utcTime() int64 {
+	if !c.ok {
+		return 0
+	}
+	t, rest, ok := utcTime(c.b)
+	c.b, c.ok = rest, ok
+	return t
 }
 
 // utcTime reads a time in layout ("2006-01-02T15:04:05Z") whose fields time.Parse accepts, as
