@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/internal/promtest"
 )
 
 // logLines parses the JSON lines of buf and empties it.
@@ -110,10 +112,10 @@ func TestAccessLogRefused(t *testing.T) {
 	for reason, want := range map[AuthReason]float64{ReasonUnknownToken: 1, ReasonUnknownKey: 1,
 		ReasonBadSignature: 2, ReasonDateOutOfWindow: 1, ReasonWrongProject: 1, ReasonNoCredentials: 1,
 		ReasonMalformedDate: 0} {
-		require.Equal(t, want, gathered(t, reg, "recordusage_query_auth_failures_total")[string(reason)], reason)
+		require.Equal(t, want, promtest.ByLabel(t, reg, "recordusage_query_auth_failures_total", "reason")[string(reason)], reason)
 	}
 	// Every reason is exported from the start.
-	require.Len(t, gathered(t, reg, "recordusage_query_auth_failures_total"), len(AuthReasons))
+	require.Len(t, promtest.ByLabel(t, reg, "recordusage_query_auth_failures_total", "reason"), len(AuthReasons))
 
 	// A success is one debug line.
 	r := signedRequest(t, "AKA", "secret-a", testNow, target, nil)
@@ -171,24 +173,7 @@ func TestRefuse(t *testing.T) {
 		require.Equal(t, h.Get(HeaderRequestID), lines[0]["request_id"])
 		require.Equal(t, "192.0.2.1:1234", lines[0]["remote_addr"])
 	}
-	counts := gathered(t, reg, "recordusage_query_http_requests_total")
+	counts := promtest.ByLabel(t, reg, "recordusage_query_http_requests_total", "code")
 	require.Equal(t, 3.0, counts["400"])
 	require.Equal(t, 1.0, counts["431"])
-}
-
-// gathered returns the values of the counter family name, by its one label's value.
-func gathered(t *testing.T, reg prometheus.Gatherer, name string) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
-		}
-	}
-	return out
 }

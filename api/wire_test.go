@@ -17,6 +17,7 @@ import (
 
 	"github.com/recordusage/recordusage/internal/logbuf"
 	"github.com/recordusage/recordusage/internal/ops"
+	"github.com/recordusage/recordusage/internal/promtest"
 )
 
 // TestWireRefusals sends raw requests that net/http refuses before any handler runs to the
@@ -80,7 +81,7 @@ func TestWireRefusals(t *testing.T) {
 			require.NotContains(t, line, "project", "the request was never parsed")
 		})
 	}
-	counts := gathered(t, reg, "recordusage_query_http_requests_total")
+	counts := promtest.ByLabel(t, reg, "recordusage_query_http_requests_total", "code")
 	require.Equal(t, 6.0, counts["400"])
 	require.Equal(t, 1.0, counts["431"])
 	require.Equal(t, 1.0, counts["505"])

@@ -15,6 +15,7 @@ import (
 
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/promtest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/results"
@@ -134,7 +135,7 @@ func TestWorkloadMatchesReference(t *testing.T) {
 	waitResults(t, ctx, cfg, good)
 	require.Equal(t, bad, countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
 	stop()
-	require.Equal(t, float64(len(msgs)), counter(t, reg, "recordusage_events_total"),
+	require.Equal(t, float64(len(msgs)), promtest.Sum(t, reg, "recordusage_events_total"),
 		"events in = applied + dead-lettered")
 }
 
@@ -146,22 +147,6 @@ func requireSameHours(t *testing.T, want, got map[reference.SeriesHour]window.Pe
 	for k, v := range got {
 		require.Equal(t, want[k], v, "hour %v", k)
 	}
-}
-
-func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			sum := 0.0
-			for _, m := range mf.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-			return sum
-		}
-	}
-	t.Fatalf("metric %s not found", name)
-	return 0
 }
 
 // waitFor polls cond until it holds or ctx ends. Polling a broker's state has no event to wait

@@ -9,29 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/promtest"
 	"github.com/recordusage/recordusage/internal/workload"
 )
-
-// gauges returns the values of a per-partition gauge by partition label.
-func gauges(t *testing.T, reg *prometheus.Registry, name string) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "partition" {
-					out[l.GetValue()] = m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return out
-}
 
 // TestPartitionHealthMetrics checks the per-partition gauges an operator alerts on: a partition
 // that never received a message has no lag (it used to report 2, from kafka-go's FirstOffset),
@@ -46,8 +26,10 @@ func TestPartitionHealthMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	stop := startServiceWith(t, ctx, cfg, "metrics", reg)
 	defer stop()
-	require.NoError(t, waitFor(ctx, func() bool { return len(gauges(t, reg, "recordusage_partition_lag_messages")) == cfg.Partitions }))
-	for p, lag := range gauges(t, reg, "recordusage_partition_lag_messages") {
+	require.NoError(t, waitFor(ctx, func() bool {
+		return len(promtest.ByLabel(t, reg, "recordusage_partition_lag_messages", "partition")) == cfg.Partitions
+	}))
+	for p, lag := range promtest.ByLabel(t, reg, "recordusage_partition_lag_messages", "partition") {
 		require.Zero(t, lag, "partition %s never received a message", p)
 	}
 
@@ -56,12 +38,14 @@ func TestPartitionHealthMetrics(t *testing.T) {
 	produce(t, ctx, cfg, msgs)
 	waitResults(t, ctx, cfg, good)
 	// Only the partition of the one project has a watermark; the others have seen no event.
-	require.NoError(t, waitFor(ctx, func() bool { return len(gauges(t, reg, "recordusage_partition_watermark_seconds")) == 1 }))
-	for p, wm := range gauges(t, reg, "recordusage_partition_watermark_seconds") {
+	require.NoError(t, waitFor(ctx, func() bool {
+		return len(promtest.ByLabel(t, reg, "recordusage_partition_watermark_seconds", "partition")) == 1
+	}))
+	for p, wm := range promtest.ByLabel(t, reg, "recordusage_partition_watermark_seconds", "partition") {
 		want := end.Add(-cfg.Engine.Lateness) // the workload ends with an event at end
 		require.Equal(t, float64(want.Unix()), wm, "partition %s", p)
-		require.Equal(t, (time.Minute + cfg.Engine.Lateness).Seconds(), gauges(t, reg, "recordusage_partition_watermark_lag_seconds")[p])
-		require.Positive(t, gauges(t, reg, "recordusage_partition_recordings")[p])
-		require.Positive(t, gauges(t, reg, "recordusage_partition_series")[p])
+		require.Equal(t, (time.Minute + cfg.Engine.Lateness).Seconds(), promtest.ByLabel(t, reg, "recordusage_partition_watermark_lag_seconds", "partition")[p])
+		require.Positive(t, promtest.ByLabel(t, reg, "recordusage_partition_recordings", "partition")[p])
+		require.Positive(t, promtest.ByLabel(t, reg, "recordusage_partition_series", "partition")[p])
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/recordusage/recordusage/api"
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/promtest"
 	"github.com/recordusage/recordusage/results"
 )
 
@@ -158,9 +159,9 @@ func TestServiceEndToEnd(t *testing.T) {
 	for _, p := range got {
 		require.Zero(t, p.Count)
 	}
-	require.Equal(t, 2.0, metricValue(t, svc.reg, "recordusage_query_bad_records_total"))
-	require.Equal(t, 9.0, metricValue(t, svc.reg, "recordusage_query_records_total"))
-	require.Equal(t, 1.0, metricValue(t, svc.reg, "recordusage_query_caught_up"))
+	require.Equal(t, 2.0, promtest.Sum(t, svc.reg, "recordusage_query_bad_records_total"))
+	require.Equal(t, 9.0, promtest.Sum(t, svc.reg, "recordusage_query_records_total"))
+	require.Equal(t, 1.0, promtest.Sum(t, svc.reg, "recordusage_query_caught_up"))
 
 	// Tailing: a correction published after start-up replaces the value.
 	publish(t, brokers, result("proj_a", "", "2026-11-25T10:05:00Z", 2), result("proj_a", "", "2026-11-25T07:59:00Z", 9))
@@ -185,22 +186,4 @@ func TestServiceEmptyTopicIsReady(t *testing.T) {
 	code, got := svc.get(t, "/v2/proj_a/stats/record")
 	require.Equal(t, 200, code)
 	require.Len(t, got, 24)
-}
-
-// metricValue returns the value of an unlabelled counter or gauge.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			m := mf.GetMetric()[0]
-			if c := m.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
