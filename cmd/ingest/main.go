@@ -65,8 +65,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	gc := tuneGC(*gcPercent, *memoryLimit)
-	log.Debug("garbage collection", "gc_percent", gc.percent, "memory_limit_bytes", gc.limit, "note", "-1: as the runtime has it")
+	gc := ops.TuneGC(*gcPercent, *memoryLimit)
+	log.Debug("garbage collection", "gc_percent", gc.Percent, "memory_limit_bytes", gc.Limit, "note", "-1: as the runtime has it")
 	if cfg.Security, err = kafkaSecurity.Load(log); err != nil {
 		return err
 	}

@@ -13,13 +13,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
 	"github.com/recordusage/recordusage/bench/peers"
 	"github.com/recordusage/recordusage/ingest"
 	"github.com/recordusage/recordusage/internal/cli"
+	"github.com/recordusage/recordusage/internal/ops"
 )
 
 func main() {
@@ -50,9 +50,7 @@ func run(args []string) error {
 	if err := cli.ParseWithEnv(fs, args); err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(*gcPercent)
-	}
+	ops.TuneGC(*gcPercent, 0) // as cmd/ingest sets it: GOGC and GOMEMLIMIT win
 	cfg.Brokers = cli.Split(*brokers)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

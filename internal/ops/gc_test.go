@@ -1,9 +1,8 @@
-package main
+package ops
 
 import (
 	"testing"
 
-	"github.com/recordusage/recordusage/ingest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,19 +18,20 @@ func TestDecideGC(t *testing.T) {
 		}
 	}
 	const gib = int64(1) << 30
+	const defaultPercent = 400 // ingest.DefaultGCPercent
 	cases := map[string]struct {
 		percent  int
 		limitMiB int64
 		getenv   func(string) string
 		cgroup   int64
-		want     gcSettings
+		want     GCSettings
 	}{
-		"defaults, no cgroup limit":  {ingest.DefaultGCPercent, 0, env(), 0, gcSettings{percent: ingest.DefaultGCPercent, limit: -1}},
-		"defaults, cgroup limit":     {ingest.DefaultGCPercent, 0, env(), 2 * gib, gcSettings{percent: ingest.DefaultGCPercent, limit: 2 * gib * 9 / 10}},
-		"flag limit wins the cgroup": {200, 512, env(), 2 * gib, gcSettings{percent: 200, limit: 512 << 20}},
-		"GOGC set":                   {ingest.DefaultGCPercent, 0, env("GOGC", "100"), 0, gcSettings{percent: -1, limit: -1}},
-		"GOGC=off and GOMEMLIMIT":    {ingest.DefaultGCPercent, 512, env("GOGC", "off", "GOMEMLIMIT", "1GiB"), 2 * gib, gcSettings{percent: -1, limit: -1}},
-		"GOMEMLIMIT set only":        {ingest.DefaultGCPercent, 0, env("GOMEMLIMIT", "1GiB"), 2 * gib, gcSettings{percent: ingest.DefaultGCPercent, limit: -1}},
+		"defaults, no cgroup limit":  {defaultPercent, 0, env(), 0, GCSettings{Percent: defaultPercent, Limit: -1}},
+		"defaults, cgroup limit":     {defaultPercent, 0, env(), 2 * gib, GCSettings{Percent: defaultPercent, Limit: 2 * gib * 9 / 10}},
+		"flag limit wins the cgroup": {200, 512, env(), 2 * gib, GCSettings{Percent: 200, Limit: 512 << 20}},
+		"GOGC set":                   {defaultPercent, 0, env("GOGC", "100"), 0, GCSettings{Percent: -1, Limit: -1}},
+		"GOGC=off and GOMEMLIMIT":    {defaultPercent, 512, env("GOGC", "off", "GOMEMLIMIT", "1GiB"), 2 * gib, GCSettings{Percent: -1, Limit: -1}},
+		"GOMEMLIMIT set only":        {defaultPercent, 0, env("GOMEMLIMIT", "1GiB"), 2 * gib, GCSettings{Percent: defaultPercent, Limit: -1}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

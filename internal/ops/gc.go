@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"os"
@@ -11,40 +11,42 @@ import (
 // when --memory-limit-mib is 0: the rest is left for memory the Go runtime does not manage.
 const memoryLimitShare = 0.9
 
-// gcSettings is what tuneGC applies; a negative field is left as the runtime has it.
-type gcSettings struct {
-	percent int   // debug.SetGCPercent
-	limit   int64 // debug.SetMemoryLimit, bytes
+// GCSettings is what TuneGC applies; a negative field is left as the runtime has it.
+type GCSettings struct {
+	Percent int   // debug.SetGCPercent
+	Limit   int64 // debug.SetMemoryLimit, bytes
 }
 
 // decideGC returns the settings for the --gc-percent and --memory-limit-mib flags. The GOGC and
 // GOMEMLIMIT environment variables, which the runtime has applied already, win over the flags.
 // A memory limit of 0 means memoryLimitShare of cgroupLimit when that is positive, and no limit
 // otherwise.
-func decideGC(percent int, limitMiB int64, getenv func(string) string, cgroupLimit int64) gcSettings {
-	s := gcSettings{percent: -1, limit: -1}
+func decideGC(percent int, limitMiB int64, getenv func(string) string, cgroupLimit int64) GCSettings {
+	s := GCSettings{Percent: -1, Limit: -1}
 	if getenv("GOGC") == "" {
-		s.percent = percent
+		s.Percent = percent
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		switch {
 		case limitMiB > 0:
-			s.limit = limitMiB << 20
+			s.Limit = limitMiB << 20
 		case cgroupLimit > 0:
-			s.limit = int64(float64(cgroupLimit) * memoryLimitShare)
+			s.Limit = int64(float64(cgroupLimit) * memoryLimitShare)
 		}
 	}
 	return s
 }
 
-// tuneGC applies decideGC's settings to this process.
-func tuneGC(percent int, limitMiB int64) gcSettings {
+// TuneGC sets the garbage-collection target and the soft memory limit of this process from the
+// flags of a stream processor (cmd/ingest --gc-percent and --memory-limit-mib; see decideGC)
+// and returns what it applied.
+func TuneGC(percent int, limitMiB int64) GCSettings {
 	s := decideGC(percent, limitMiB, os.Getenv, cgroupMemoryLimit())
-	if s.percent >= 0 {
-		debug.SetGCPercent(s.percent)
+	if s.Percent >= 0 {
+		debug.SetGCPercent(s.Percent)
 	}
-	if s.limit >= 0 {
-		debug.SetMemoryLimit(s.limit)
+	if s.Limit >= 0 {
+		debug.SetMemoryLimit(s.Limit)
 	}
 	return s
 }
