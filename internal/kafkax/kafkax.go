@@ -153,18 +153,11 @@ func topicConfig(s TopicSpec) kafka.TopicConfig {
 // waitLeaders polls the metadata of topics, which exist, until each partition of each has a
 // leader, and returns their numbers of partitions. A topic created a moment ago usually has
 // its leaders within milliseconds, so the polls start close together.
-func waitLeaders(ctx context.Context, conn *kafka.Conn, topics []string) (map[string]int, error) {
-	for wait := time.Millisecond; ; wait = min(2*wait, maxPoll) {
-		counts, err := leaders(conn, topics)
-		if err == nil {
-			return counts, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("kafkax: topics %v have no leaders yet: %v (%w)", topics, err, ctx.Err())
-		case <-time.After(wait):
-		}
+func waitLeaders(ctx context.Context, conn *kafka.Conn, topics []string) (counts map[string]int, err error) {
+	if err := poll(ctx, func() error { counts, err = leaders(conn, topics); return err }); err != nil {
+		return nil, fmt.Errorf("kafkax: topics %v have no leaders yet: %w", topics, err)
 	}
+	return counts, nil
 }
 
 // leaders returns the number of partitions of each topic, or an error unless each partition
@@ -192,19 +185,30 @@ func leaders(conn *kafka.Conn, topics []string) (map[string]int, error) {
 // maxPoll is the longest wait between two polls of a topic or partition that is not ready yet.
 const maxPoll = 100 * time.Millisecond
 
-// WaitPartitions returns the number of partitions of a topic once each has a leader.
-func (c Client) WaitPartitions(ctx context.Context, topic string) (int, error) {
+// poll calls try until it succeeds or ctx ends, waiting 1 ms after the first failure and twice
+// as long after each next one, up to maxPoll. When ctx ends it returns try's last error with
+// ctx's.
+func poll(ctx context.Context, try func() error) error {
 	for wait := time.Millisecond; ; wait = min(2*wait, maxPoll) {
-		n, err := c.partitions(ctx, topic)
-		if err == nil && n > 0 {
-			return n, nil
+		err := try()
+		if err == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("kafkax: topic %s has no leaders yet: %v (%w)", topic, err, ctx.Err())
+			return fmt.Errorf("%v (%w)", err, ctx.Err())
 		case <-time.After(wait):
 		}
 	}
+}
+
+// WaitPartitions returns the number of partitions of a topic once each has a leader. It dials
+// for each poll, so it also waits out a broker that is restarting.
+func (c Client) WaitPartitions(ctx context.Context, topic string) (n int, err error) {
+	if err := poll(ctx, func() error { n, err = c.partitions(ctx, topic); return err }); err != nil {
+		return 0, fmt.Errorf("kafkax: topic %s has no leaders yet: %w", topic, err)
+	}
+	return n, nil
 }
 
 func (c Client) partitions(ctx context.Context, topic string) (int, error) {
