@@ -1,7 +1,5 @@
 package engine
 
-import "github.com/RoaringBitmap/roaring/v2"
-
 // applyChange applies e.new minus e.old, the change that one event made to the sessions of
 // recording id, to the partition's boundary bitmaps and to the cells of the recording's two
 // series (its project's and its domain's).
@@ -43,7 +41,7 @@ func (e *Engine) applyChange(id, all, dom uint32) {
 		case inNew && !inOld:
 			d.bounds = e.addBound(m, id)
 		case inOld && !inNew:
-			if slot := e.minutes.get(m); slot != nil && slot.bounds != nil && slot.bounds.CheckedRemove(id) {
+			if e.minutes.remove(m, id) {
 				d.bounds = -1
 			}
 		}
@@ -95,14 +93,10 @@ func (e *Engine) applyNewest(id, all, dom uint32, open bool, since int64, h hist
 	e.changeSeries(dom)
 }
 
-// addBound adds recording id to the boundary bitmap of minute m and returns 1 if it was not there
+// addBound adds recording id to the boundary set of minute m and returns 1 if it was not there
 // yet (the change of the minute's cells' bounds), else 0.
 func (e *Engine) addBound(m int64, id uint32) int32 {
-	slot := e.minutes.at(m)
-	if slot.bounds == nil {
-		slot.bounds = roaring.New()
-	}
-	if slot.bounds.CheckedAdd(id) {
+	if e.minutes.add(m, e.frontier, id) {
 		return 1
 	}
 	return 0

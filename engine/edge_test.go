@@ -288,6 +288,6 @@ func TestHourlySweep(t *testing.T) {
 	long, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04long\x00"))
 	require.True(t, ok)
 	require.Equal(t, uint32(0), s.e.recs[long].hist, "long's start is folded into its state")
-	require.Equal(t, base.UnixNano(), s.e.recs[long].since)
+	require.Equal(t, base.UnixNano(), s.e.recs[long].cur)
 	s.requireHour("p", "", "2026-11-25T12:00:00Z", 2, "2026-11-25T12:00:00Z")
 }

@@ -113,7 +113,7 @@ func (e *Engine) Stats() Stats {
 			continue
 		}
 		s.Recordings++
-		if r.since != noSession {
+		if open, _ := e.folded(r); open {
 			s.Open++
 		}
 		s.History += e.hist.events(r.hist)
@@ -158,14 +158,56 @@ func (e *Engine) Apply(ev *event.Event, off int64) error {
 // applyQueued applies one queued start or stop to the recording's history and its series.
 func (e *Engine) applyQueued(q *queued) {
 	id := e.intern(e.batch.key(q), q.hash)
+	if r := &e.recs[id]; (r.hist == 0 || q.time > r.last) && e.appendNewest(id, q) {
+		return
+	}
+	e.insertQueued(id, q)
+}
+
+// appendNewest applies an event after every other event of its recording, the common case: no
+// duplicate can be among them (a duplicate has the same time), the state before the event is
+// the recording's cur, and the event goes at the end of its history. It reads no event of the
+// history and replays none. It returns false, having done nothing, when the history block is
+// full or spilled: insertQueued folds or spills it.
+func (e *Engine) appendNewest(id uint32, q *queued) bool {
+	r := &e.recs[id]
+	if r.hist != 0 {
+		if b := &e.hist.blocks[r.hist]; b.sp != 0 || b.n == histInline {
+			return false
+		}
+	} else {
+		e.allocHistory(id)
+	}
+	b := &e.hist.blocks[r.hist]
+	h := newHistEvent(q.time, q.off, q.typ)
+	b.ev[b.n] = h
+	b.n++
+	r.last = q.time
+	open, since := r.cur != noSession, r.cur
+	switch {
+	case h.typ().Opens() && !open:
+		r.cur = h.time
+	case h.typ().Closes():
+		r.cur = noSession
+	}
+	if minuteOf(q.time) <= e.frontier {
+		e.stats.Late++
+	}
+	e.applyNewest(id, r.all, r.dom, open, since, h)
+	return true
+}
+
+// insertQueued applies an event that goes among the others of its recording (or after them, when
+// its history block is full or spilled): it is placed in the sorted history, and the change that
+// it makes to the recording's sessions is the difference of two walks from it (applyChange).
+func (e *Engine) insertQueued(id uint32, q *queued) {
 	r := &e.recs[id]
 	h := newHistEvent(q.time, q.off, q.typ)
-	t := q.time
 	hist := e.history(r)
 	if len(hist) == histInline && minuteOf(hist[0].time) < e.released {
 		// A full block with events that the hourly sweep has not folded yet: fold them now
 		// rather than spill (see sweep).
-		hist = r.fold(hist, e.released)
+		hist = e.hist.blocks[r.hist].fold(hist, e.released)
 		e.hist.put(r.hist, hist)
 	}
 	p := insertPos(hist, h)
@@ -173,7 +215,7 @@ func (e *Engine) applyQueued(q *queued) {
 		e.stats.Duplicates++
 		return
 	}
-	open, since := r.foldedState()
+	open, since := e.folded(r)
 	open, since = replay(open, since, hist[:p])
 	newest := p == len(hist)
 	if !newest {
@@ -186,8 +228,14 @@ func (e *Engine) applyQueued(q *queued) {
 	copy(hist[p+1:], hist[p:])
 	hist[p] = h
 	e.hist.put(r.hist, hist)
+	r.last = hist[len(hist)-1].time
+	if cur, curSince := replay(open, since, hist[p:]); cur {
+		r.cur = curSince
+	} else {
+		r.cur = noSession
+	}
 
-	if m := minuteOf(t); m <= e.frontier {
+	if m := minuteOf(q.time); m <= e.frontier {
 		e.stats.Late++
 	}
 	if newest {
@@ -235,6 +283,16 @@ func (e *Engine) horizonMarks() (finalTo, released int64) {
 	return floorDiv(horizon-1, nsPerHour), minuteOf(horizon)
 }
 
+// folded returns the state that the folded events of a recording left: its block's, or, when
+// it has none, the state after all its events.
+func (e *Engine) folded(r *recording) (open bool, since int64) {
+	since = r.cur
+	if r.hist != 0 {
+		since = e.hist.blocks[r.hist].since
+	}
+	return since != noSession, since
+}
+
 // history returns the recent events of a recording (see histories.get).
 func (e *Engine) history(r *recording) []histEvent {
 	if r.hist == 0 {
@@ -251,7 +309,7 @@ func (e *Engine) intern(key []byte, h uint32) uint32 {
 	}
 	project, rest := splitField(key)
 	domain, _ := splitField(rest)
-	rec := recording{since: noSession,
+	rec := recording{cur: noSession,
 		all: e.seriesFor(project, domain, true),
 		dom: e.seriesFor(project, domain, false)}
 	var id uint32
@@ -324,14 +382,15 @@ func (e *Engine) dropRecording(id uint32) {
 	if r.hist != 0 {
 		e.releaseHistory(id)
 	}
-	*r = recording{since: noSession, key: keyNone}
+	*r = recording{cur: noSession, key: keyNone}
 	e.freeIDs = append(e.freeIDs, id)
 }
 
-// allocHistory gives recording id an empty history block and returns its events (none).
+// allocHistory gives recording id, which has none, an empty history block and returns its events
+// (none). The block's folded state is the recording's current one: no event is in the block.
 func (e *Engine) allocHistory(id uint32) []histEvent {
 	r := &e.recs[id]
-	r.hist = e.hist.alloc()
+	r.hist = e.hist.alloc(r.cur)
 	e.withHist.Add(id)
 	return e.hist.get(r.hist)
 }

@@ -69,10 +69,22 @@ func (e *Engine) checkInvariants() {
 				fail("recording %d: history block %d holds %d events inline, spill %d", id, r.hist, b.n, b.sp)
 			}
 		}
-		for _, h := range e.history(r) {
+		hist := e.history(r)
+		for _, h := range hist {
 			if minuteOf(h.time) < e.swept {
 				fail("recording %d keeps an event of minute %d, swept before %d", id, minuteOf(h.time), e.swept)
 			}
+		}
+		// The recording's summary of its newest event, which appendNewest relies on.
+		open, since := e.folded(r)
+		if open, since = replay(open, since, hist); !open {
+			since = noSession
+		}
+		if r.cur != since {
+			fail("recording %d: current session since %d, its events say %d", id, r.cur, since)
+		}
+		if n := len(hist); n > 0 && r.last != hist[n-1].time {
+			fail("recording %d: newest event at %d, its history's at %d", id, r.last, hist[n-1].time)
 		}
 	}
 	withHist := 0
@@ -144,6 +156,46 @@ func (e *Engine) checkInvariants() {
 	}
 	if e.minutes.end > e.minutes.lo && e.minutes.lo < e.released {
 		fail("the minute ring starts at %d, before the released minute %d", e.minutes.lo, e.released)
+	}
+	e.checkBoundarySets(fail)
+}
+
+// checkBoundarySets verifies that the boundary set of every retained minute holds exactly the
+// recordings whose events put a session boundary in it, and that only minutes after the
+// frontier are staged.
+func (e *Engine) checkBoundarySets(fail func(string, ...any)) {
+	want := map[int64][]uint32{}
+	for id := range e.recs {
+		r := &e.recs[id]
+		if r.key == keyNone {
+			continue
+		}
+		open, since := e.folded(r)
+		e.new.walk(open, since, e.history(r))
+		for _, m := range e.new.bounds {
+			if m >= e.released {
+				want[m] = append(want[m], uint32(id))
+			}
+		}
+	}
+	e.new.reset()
+	for m, ids := range want {
+		if m < e.minutes.lo || m >= e.minutes.end {
+			fail("minute %d has boundaries but no slot (slots %d..%d)", m, e.minutes.lo, e.minutes.end-1)
+		}
+		for _, id := range ids {
+			if !e.minutes.contains(m, id) {
+				fail("recording %d has a boundary in minute %d, missing from its set", id, m)
+			}
+		}
+	}
+	for m := max(e.minutes.lo, e.released); m < e.minutes.end; m++ {
+		if got := e.minutes.cardinality(m); got != uint64(len(want[m])) {
+			fail("minute %d: %d recordings in its boundary set, %d with a boundary in it", m, got, len(want[m]))
+		}
+		if s := e.minutes.get(m); s.dense != nil && m <= e.frontier {
+			fail("minute %d is staged, at or before the frontier %d", m, e.frontier)
+		}
 	}
 }
 

@@ -44,6 +44,33 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 			}
 		}},
 		{"a free recording in the bitmap of those with history", func(e *Engine) { e.withHist.Add(uint32(len(e.recs) + 5)) }},
+		{"a recording missing from a boundary set", func(e *Engine) {
+			for id := range e.recs {
+				if r := &e.recs[id]; r.key != keyNone && r.hist != 0 {
+					e.minutes.remove(minuteOf(e.history(r)[0].time), uint32(id))
+					return
+				}
+			}
+		}},
+		{"an extra recording in a boundary set", func(e *Engine) {
+			e.minutes.add(e.minutes.end-1, e.frontier, uint32(len(e.recs)+3))
+		}},
+		{"a wrong current session", func(e *Engine) {
+			for id := range e.recs {
+				if r := &e.recs[id]; r.key != keyNone {
+					r.cur++
+					return
+				}
+			}
+		}},
+		{"a wrong newest event", func(e *Engine) {
+			for id := range e.recs {
+				if r := &e.recs[id]; r.key != keyNone && r.hist != 0 {
+					r.last--
+					return
+				}
+			}
+		}},
 		{"hours out of order", func(e *Engine) {
 			s := e.series[e.live[0]]
 			s.hours.list = append(s.hours.list, hourEntry{s.hours.list[0].hour - 1, &hourState{}})

@@ -1,15 +1,28 @@
 package engine
 
-import "github.com/RoaringBitmap/roaring/v2"
+import (
+	"math/bits"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
 
 // minuteSlot is what the partition keeps for one retained minute, across all its series.
+//
+// Its boundary set holds the recordings with a session boundary (a start or a stop) in the
+// minute. It is partition-wide: a recording belongs to exactly two series (its project and its
+// domain), so whether its id is new to the set says whether it is new to the boundaries of both
+// series' cells, which then only need a counter (minuteCell.bounds). This is what makes a
+// restart within one minute count once.
+//
+// The set has two forms. A minute that the frontier has not reached yet — the minute that events
+// are arriving in — is staged: a plain bitset indexed by recording id, where adding an id is one
+// bit, whatever order the ids come in (a roaring array container inserts into a sorted array: a
+// binary search and a move of half of it, the largest single cost of an event before). When the
+// frontier passes the minute, the bitset is compressed into a roaring bitmap (seal), which is
+// what the minute keeps for the correction horizon, and what late events test and change.
 type minuteSlot struct {
-	// bounds holds the recordings with a session boundary (a start or a stop) in the minute; nil
-	// until the first one. It is partition-wide: a recording belongs to exactly two series (its
-	// project and its domain), so whether its id is new to the bitmap says whether it is new to
-	// the boundaries of both series' cells, which then only need a counter (minuteCell.bounds).
-	// This is what makes a restart within one minute count once.
-	bounds *roaring.Bitmap
+	bounds *roaring.Bitmap // the boundary set of a sealed minute; nil when staged or empty
+	dense  []uint64        // the boundary set of a staged minute, bit id; nil when sealed
 	// cells holds the series that created a cell for the minute, possibly repeated: they are
 	// recounted when the frontier passes the minute.
 	cells []uint32
@@ -20,7 +33,8 @@ type minuteSlot struct {
 // released slot keeps its buffers for the minute that reuses it. The zero value holds none.
 type minuteRing struct {
 	slots   []minuteSlot
-	lo, end int64 // the minutes with a slot; none when end <= lo
+	lo, end int64      // the minutes with a slot; none when end <= lo
+	spare   [][]uint64 // cleared bitsets of sealed minutes, for the next staged ones
 }
 
 // at returns the slot of minute m, creating the slots up to it. The pointer is valid until the
@@ -66,6 +80,119 @@ func (r *minuteRing) fit(n int64) {
 	r.slots = slots
 }
 
+// add adds recording id to the boundary set of minute m and reports whether it was not there.
+// A minute after frontier that is not sealed yet is staged.
+func (r *minuteRing) add(m, frontier int64, id uint32) bool {
+	s := r.at(m)
+	if s.dense == nil && m > frontier && (s.bounds == nil || s.bounds.IsEmpty()) {
+		s.dense = r.bitset() // (a released slot keeps its cleared bitmap for reuse)
+	}
+	if s.dense == nil {
+		if s.bounds == nil {
+			s.bounds = roaring.New()
+		}
+		return s.bounds.CheckedAdd(id)
+	}
+	w, bit := int(id/64), uint64(1)<<(id%64)
+	if w >= len(s.dense) {
+		s.dense = append(s.dense, make([]uint64, w+1-len(s.dense))...)
+	}
+	if s.dense[w]&bit != 0 {
+		return false
+	}
+	s.dense[w] |= bit
+	return true
+}
+
+// remove removes recording id from the boundary set of minute m and reports whether it was there.
+func (r *minuteRing) remove(m int64, id uint32) bool {
+	s := r.get(m)
+	switch {
+	case s == nil:
+		return false
+	case s.dense != nil:
+		w, bit := int(id/64), uint64(1)<<(id%64)
+		if w >= len(s.dense) || s.dense[w]&bit == 0 {
+			return false
+		}
+		s.dense[w] &^= bit
+		return true
+	case s.bounds != nil:
+		return s.bounds.CheckedRemove(id)
+	}
+	return false
+}
+
+// contains reports whether recording id is in the boundary set of minute m.
+func (r *minuteRing) contains(m int64, id uint32) bool {
+	s := r.get(m)
+	switch {
+	case s == nil:
+		return false
+	case s.dense != nil:
+		w := int(id / 64)
+		return w < len(s.dense) && s.dense[w]&(1<<(id%64)) != 0
+	case s.bounds != nil:
+		return s.bounds.Contains(id)
+	}
+	return false
+}
+
+// cardinality returns the size of the boundary set of minute m.
+func (r *minuteRing) cardinality(m int64) uint64 {
+	s := r.get(m)
+	switch {
+	case s == nil:
+		return 0
+	case s.dense != nil:
+		n := 0
+		for _, w := range s.dense {
+			n += bits.OnesCount64(w)
+		}
+		return uint64(n)
+	case s.bounds != nil:
+		return s.bounds.GetCardinality()
+	}
+	return 0
+}
+
+// seal compresses the staged boundary set of minute m, if any, into its roaring bitmap.
+func (r *minuteRing) seal(m int64) {
+	s := r.get(m)
+	if s == nil || s.dense == nil {
+		return
+	}
+	if s.bounds == nil {
+		s.bounds = roaring.New()
+	} else {
+		s.bounds.Clear()
+	}
+	s.bounds.FromDense(s.dense, true)
+	r.recycle(s.dense)
+	s.dense = nil
+}
+
+// bitset returns an empty bitset, with the length of the last one when it is a reused one.
+func (r *minuteRing) bitset() []uint64 {
+	if n := len(r.spare); n > 0 {
+		b := r.spare[n-1]
+		r.spare = r.spare[:n-1]
+		return b
+	}
+	return make([]uint64, 0, 64)
+}
+
+// maxSpareBitsets bounds the bitsets kept for reuse: a minute is staged from its first event
+// until the frontier passes it, a few minutes with the default lateness.
+const maxSpareBitsets = 8
+
+func (r *minuteRing) recycle(b []uint64) {
+	if len(r.spare) < maxSpareBitsets {
+		clear(b)
+		r.spare = append(r.spare, b)
+	}
+}
+
 // release forgets the slots of the minutes before cut.
 func (r *minuteRing) release(cut int64) {
 	if r.end <= r.lo || cut <= r.lo {
@@ -75,6 +202,10 @@ func (r *minuteRing) release(cut int64) {
 		s := &r.slots[m&int64(len(r.slots)-1)]
 		if s.bounds != nil {
 			s.bounds.Clear()
+		}
+		if s.dense != nil {
+			r.recycle(s.dense)
+			s.dense = nil
 		}
 		s.cells = s.cells[:0]
 	}

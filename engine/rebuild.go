@@ -49,7 +49,7 @@ func (e *Engine) rebuild(fullWindows bool) error {
 			}
 		}
 		e.old.reset()
-		open, since := r.foldedState()
+		open, since := e.folded(r)
 		if open && minuteOf(since) >= e.released {
 			return fmt.Errorf("%w: folded session of recording %d in the retained minutes", ErrBadSnapshot, id)
 		}
@@ -65,6 +65,11 @@ func (e *Engine) rebuild(fullWindows bool) error {
 			e.new.bounds = e.new.bounds[1:]
 		}
 		e.applyChange(id, r.all, r.dom)
+	}
+	// The boundary sets were built staged (the frontier was out of the way): the published
+	// minutes' are sealed, as advance would have.
+	for m := e.minutes.lo; m < e.minutes.end && m <= frontier; m++ {
+		e.minutes.seal(m)
 	}
 	for sid, s := range e.series {
 		if s == nil {

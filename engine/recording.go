@@ -42,15 +42,19 @@ func (a histEvent) before(b histEvent) bool {
 }
 
 // recording is the state of one recording. Events that fell behind the correction horizon are
-// folded into since, once an hour (sweep); the rest stay in a history block (history.go), sorted
-// by (time, off). The struct holds no pointer, so the slice of all recordings is never scanned
-// by the garbage collector.
+// folded, once an hour (sweep), into the state of its history block (histBlock.since); the rest
+// stay in the block (history.go), sorted by (time, off). The recording itself keeps what an
+// event after all the others needs — the common case, which then reads neither the block's
+// events nor replays them (applyNewest): the session going on after the newest event, and that
+// event's time. The struct holds no pointer, so the slice of all recordings is never scanned by
+// the garbage collector, and it is 32 bytes, two to a cache line.
 type recording struct {
-	since int64  // start time of the folded open session; noSession when none is open
-	key   uint32 // arena offset of the dictionary key; keyNone while the slot is free
-	all   uint32 // id of the project's series
-	dom   uint32 // id of the (project, domain) series
-	hist  uint32 // block of the recent events in Engine.hist; 0 when there are none
+	cur  int64  // start time of the session going on after the newest event; noSession when none
+	last int64  // time of the newest event in the history block; meaningless when hist == 0
+	key  uint32 // arena offset of the dictionary key; keyNone while the slot is free
+	all  uint32 // id of the project's series
+	dom  uint32 // id of the (project, domain) series
+	hist uint32 // block of the recent events in Engine.hist; 0 when there are none
 }
 
 const noSession = math.MinInt64
@@ -91,13 +95,9 @@ func replay(open bool, since int64, evs []histEvent) (bool, int64) {
 	return open, since
 }
 
-// foldedState returns the state that the folded events left.
-func (r *recording) foldedState() (open bool, since int64) {
-	return r.since != noSession, r.since
-}
-
-// fold moves the events of hist before minute cut into the folded state and returns the rest.
-func (r *recording) fold(hist []histEvent, cut int64) []histEvent {
+// fold moves the events of hist, the events of block b, before minute cut into the block's
+// folded state and returns the rest.
+func (b *histBlock) fold(hist []histEvent, cut int64) []histEvent {
 	n := 0
 	for n < len(hist) && minuteOf(hist[n].time) < cut {
 		n++
@@ -105,11 +105,10 @@ func (r *recording) fold(hist []histEvent, cut int64) []histEvent {
 	if n == 0 {
 		return hist
 	}
-	open, since := r.foldedState()
-	open, since = replay(open, since, hist[:n])
-	r.since = noSession
+	open, since := replay(b.since != noSession, b.since, hist[:n])
+	b.since = noSession
 	if open {
-		r.since = since
+		b.since = since
 	}
 	rest := copy(hist, hist[n:])
 	clear(hist[rest:])

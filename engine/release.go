@@ -24,7 +24,7 @@ func (e *Engine) release(cut int64) {
 // every hour costs a fraction of revisiting each event's recording (and its history block, long
 // evicted from the caches) when its minute is released, and recordings whose starts are folded
 // already cost nothing. A history block holds the events of the correction horizon and one hour
-// more; applyQueued folds a full block early.
+// more; insertQueued folds a full block early.
 func (e *Engine) sweep(cut int64) {
 	empty := e.dropIDs[:0]
 	for it := e.withHist.Iterator(); it.HasNext(); {
@@ -34,14 +34,14 @@ func (e *Engine) sweep(cut int64) {
 		if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
 			continue
 		}
-		if hist = r.fold(hist, cut); len(hist) > 0 {
+		if hist = e.hist.blocks[r.hist].fold(hist, cut); len(hist) > 0 {
 			e.hist.put(r.hist, hist)
 			continue
 		}
 		empty = append(empty, id)
 	}
 	for _, id := range empty { // after the iteration, which must not see the bitmap change
-		if e.recs[id].since == noSession {
+		if e.recs[id].cur == noSession { // its history is empty: cur is the folded state
 			e.dropRecording(id) // nothing left: its history goes with it
 		} else {
 			e.releaseHistory(id)

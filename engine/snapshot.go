@@ -56,7 +56,8 @@ func (e *Engine) AppendSnapshot(dst []byte) []byte {
 		w.bytes(e.dict.keyAt(r.key))
 		w.uint(uint64(r.all))
 		w.uint(uint64(r.dom))
-		w.int(r.since)
+		_, since := e.folded(r)
+		w.int(since)
 		hist := e.history(r)
 		w.uint(uint64(len(hist)))
 		for _, h := range hist {
@@ -160,7 +161,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 	e.recs = make([]recording, r.count())
 	for id := range e.recs {
 		rec := &e.recs[id]
-		*rec = recording{since: noSession, key: keyNone}
+		*rec = recording{cur: noSession, key: keyNone}
 		if !r.bool() {
 			continue
 		}
@@ -170,7 +171,7 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 		}
 		rec.key = e.dict.insert(key, uint32(id))
 		rec.all, rec.dom = r.id(), r.id()
-		rec.since = r.int()
+		rec.cur = r.int() // the folded state, and the current one when there is no history
 		if n := r.count(); n > 0 {
 			hist := e.allocHistory(uint32(id))
 			for range n {
@@ -182,6 +183,14 @@ func Restore(cfg Config, now func() time.Time, data []byte) (*Engine, error) {
 				hist = append(hist, newHistEvent(t, off, typ))
 			}
 			e.hist.put(rec.hist, hist)
+			if len(hist) > 0 {
+				rec.last = hist[len(hist)-1].time
+			}
+			if open, since := replay(rec.cur != noSession, rec.cur, hist); open {
+				rec.cur = since
+			} else {
+				rec.cur = noSession
+			}
 		}
 	}
 	e.freeIDs = r.ids()

@@ -12,6 +12,7 @@ import "github.com/recordusage/recordusage/results"
 func (e *Engine) advance(to int64, emit func(results.Record)) {
 	from := e.frontier + 1
 	for m := max(from, e.minutes.lo); m < min(to+1, e.minutes.end); m++ {
+		e.minutes.seal(m) // published from now on: late events test and change its bitmap
 		for cells := e.minutes.get(m).cells; len(cells) > 0; {
 			chunk := cells[:min(len(cells), prefetchChunk)]
 			cells = cells[len(chunk):]
