@@ -27,18 +27,30 @@ func (e *Engine) release(cut int64) {
 // more; insertQueued folds a full block early.
 func (e *Engine) sweep(cut int64) {
 	empty := e.dropIDs[:0]
-	for it := e.withHist.Iterator(); it.HasNext(); {
-		id := it.Next()
-		r := &e.recs[id]
-		hist := e.hist.get(r.hist)
-		if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
-			continue
+	var chunk [prefetchChunk]uint32
+	for it := e.withHist.ManyIterator(); ; {
+		// A chunk of ids at a time: their blocks, spread over the slab, are loaded together.
+		ids := chunk[:it.NextMany(chunk[:])]
+		if len(ids) == 0 {
+			break
 		}
-		if hist = e.hist.blocks[r.hist].fold(hist, cut); len(hist) > 0 {
-			e.hist.put(r.hist, hist)
-			continue
+		var sink uint64
+		for _, id := range ids {
+			sink += uint64(e.hist.blocks[e.recs[id].hist].ev[0].time)
 		}
-		empty = append(empty, id)
+		e.sink += sink
+		for _, id := range ids {
+			r := &e.recs[id]
+			hist := e.hist.get(r.hist)
+			if len(hist) > 0 && minuteOf(hist[0].time) >= cut {
+				continue
+			}
+			if hist = e.hist.blocks[r.hist].fold(hist, cut); len(hist) > 0 {
+				e.hist.put(r.hist, hist)
+				continue
+			}
+			empty = append(empty, id)
+		}
 	}
 	for _, id := range empty { // after the iteration, which must not see the bitmap change
 		if e.recs[id].cur == noSession { // its history is empty: cur is the folded state
