@@ -94,7 +94,7 @@ func (e *Engine) prefetchWith(q []queued, hash func([]byte) uint32) {
 	for i := range q {
 		q[i].id = d.candidate(q[i].hash)
 		if id := q[i].id; id != keyNone {
-			sink += uint64(d.offs[id]) + uint64(e.recs[id].hist)
+			sink += uint64(e.recs[id].key) // the arena offset, and the rest of the recording
 		}
 	}
 	for i := range q {
@@ -104,7 +104,7 @@ func (e *Engine) prefetchWith(q []queued, hash func([]byte) uint32) {
 		}
 		// The candidate's key may be another one (the hash bits match, the key does not), so
 		// the end of this key is only a guess of where the candidate's ends.
-		off := int(d.offs[id])
+		off := int(e.recs[id].key)
 		end := min(off+entryHeader+int(q[i].keyLen), len(d.arena)) - 1
 		sink += uint64(d.arena[off]) + uint64(d.arena[end])
 		r := &e.recs[id]

@@ -8,18 +8,18 @@ import (
 // dictionary maps recording keys to dense uint32 ids. It is an open-addressing hash table
 // (linear probing, backward-shift deletion, load at most 1/2) over an arena that holds each
 // entry as [id uint32][key length uint32][key bytes]. A slot holds 32 bits of the key's hash and
-// the id itself, and offs holds the arena offset of each id's entry. A lookup compares the hash
-// bits first and touches the key only on a match; it returns the id without reading the arena
-// entry's header, so the caller's next loads (the recording, by id) do not wait for the arena:
-// the processor fetches them while the key comparison, whose branch it predicts, completes.
-// A recording costs a few bytes of table and no pointer: the garbage collector never scans it,
-// and a million open recordings fit in tens of megabytes. Go's map[string]uint32 would cost a
-// 16-byte string header and a separately allocated string per recording, plus its own slot
-// overhead.
+// the id itself; the arena offset of each id's entry is kept by the engine in the recording
+// (recording.key), which it loads anyway, and lookups take the recordings. A lookup compares the
+// hash bits first and touches the key only on a match; it returns the id without reading the
+// arena entry's header, so the caller's next loads (the recording, by id) do not wait for the
+// arena: the processor fetches them while the key comparison, whose branch it predicts,
+// completes. A recording costs a few bytes of table and no pointer: the garbage collector never
+// scans it, and a million open recordings fit in tens of megabytes. Go's map[string]uint32 would
+// cost a 16-byte string header and a separately allocated string per recording, plus its own
+// slot overhead.
 type dictionary struct {
 	seed  maphash.Seed
 	slots []uint64 // hash<<32 | id+1; 0 is empty
-	offs  []uint32 // by id: arena offset of the entry; keyNone when the id has none
 	used  int
 	arena []byte
 	dead  int // arena bytes of deleted entries
@@ -43,11 +43,14 @@ func (d *dictionary) keyAt(off uint32) []byte {
 	return d.arena[start : start+int(n)]
 }
 
-// lookup returns the id of key.
-func (d *dictionary) lookup(key []byte) (uint32, bool) { return d.lookupHash(key, d.hash(key)) }
+// lookup returns the id of key; recs holds the arena offset of each id's entry.
+func (d *dictionary) lookup(key []byte, recs []recording) (uint32, bool) {
+	return d.lookupHash(key, d.hash(key), recs)
+}
 
-// lookupHash returns the id of key, whose hash is h.
-func (d *dictionary) lookupHash(key []byte, h uint32) (uint32, bool) {
+// lookupHash returns the id of key, whose hash is h; recs holds the arena offset of each id's
+// entry.
+func (d *dictionary) lookupHash(key []byte, h uint32, recs []recording) (uint32, bool) {
 	mask := uint64(len(d.slots) - 1)
 	for i := uint64(h) & mask; ; i = (i + 1) & mask {
 		s := d.slots[i]
@@ -55,7 +58,7 @@ func (d *dictionary) lookupHash(key []byte, h uint32) (uint32, bool) {
 			return 0, false
 		}
 		if uint32(s>>32) == h {
-			if id := uint32(s) - 1; string(d.keyAt(d.offs[id])) == string(key) {
+			if id := uint32(s) - 1; string(d.keyAt(recs[id].key)) == string(key) {
 				return id, true
 			}
 		}
@@ -84,10 +87,6 @@ func (d *dictionary) insert(key []byte, id uint32) uint32 { return d.insertHash(
 // insertHash is insert for a key whose hash is h.
 func (d *dictionary) insertHash(key []byte, h uint32, id uint32) uint32 {
 	off := d.appendEntry(key, id)
-	for int(id) >= len(d.offs) {
-		d.offs = append(d.offs, keyNone)
-	}
-	d.offs[id] = off
 	if (d.used+1)*2 > len(d.slots) {
 		d.resize(2 * len(d.slots))
 	}
@@ -143,7 +142,6 @@ func (d *dictionary) remove(off uint32) {
 	}
 	d.dead += entryHeader + len(key)
 	d.used--
-	d.offs[id] = keyNone
 	binary.LittleEndian.PutUint32(d.arena[off:], keyNone) // a dead entry, skipped by compact
 	// Backward-shift deletion: move later entries of the probe run into the hole, so that
 	// lookups never need tombstones.
@@ -168,7 +166,7 @@ func (d *dictionary) remove(off uint32) {
 }
 
 // compact rewrites the arena without deleted entries, once they are most of it, and calls
-// moved(id, off) for every entry with its new offset.
+// moved(id, off) for every entry with its new offset, which the caller must keep.
 func (d *dictionary) compact(moved func(id, off uint32)) {
 	if d.dead >= 1<<20 && d.dead*2 >= len(d.arena) {
 		d.rewrite(moved)
@@ -186,9 +184,7 @@ func (d *dictionary) rewrite(moved func(id, off uint32)) {
 		n := int(binary.LittleEndian.Uint32(old[off+4:]))
 		end := off + entryHeader + n
 		if id != keyNone {
-			noff := d.appendEntry(old[off+entryHeader:end], id)
-			d.offs[id] = noff
-			moved(id, noff)
+			moved(id, d.appendEntry(old[off+entryHeader:end], id))
 		}
 		off = end
 	}

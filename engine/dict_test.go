@@ -14,11 +14,11 @@ func TestDictionaryMatchesMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	d := newDictionary()
 	ref := map[string]uint32{}
-	offs := map[uint32]uint32{} // id → arena offset
+	var recs []recording // by id: the arena offset of its entry, as the engine keeps it
 	next := uint32(0)
 	for step := range 200_000 {
 		key := fmt.Sprintf("key-%d", r.IntN(5000))
-		id, ok := d.lookup([]byte(key))
+		id, ok := d.lookup([]byte(key), recs)
 		want, wantOK := ref[key]
 		require.Equal(t, wantOK, ok, "step %d key %s", step, key)
 		if ok {
@@ -26,21 +26,21 @@ func TestDictionaryMatchesMap(t *testing.T) {
 		}
 		switch {
 		case !ok:
-			offs[next] = d.insert([]byte(key), next)
+			recs = append(recs, recording{key: d.insert([]byte(key), next)})
 			ref[key] = next
 			next++
 		case r.IntN(2) == 0:
-			d.remove(offs[id])
+			d.remove(recs[id].key)
 			delete(ref, key)
-			delete(offs, id)
+			recs[id].key = keyNone
 		}
 		if step%10_000 == 0 {
-			d.rewrite(func(id, off uint32) { offs[id] = off })
+			d.rewrite(func(id, off uint32) { recs[id].key = off })
 		}
 	}
 	require.Equal(t, len(ref), d.used)
 	for key, id := range ref {
-		got, ok := d.lookup([]byte(key))
+		got, ok := d.lookup([]byte(key), recs)
 		require.True(t, ok)
 		require.Equal(t, id, got)
 	}

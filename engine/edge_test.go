@@ -280,12 +280,12 @@ func TestHourlySweep(t *testing.T) {
 	require.Equal(t, 2, recordings, "the short recordings are dropped by the hourly pass")
 	// The watermark is 13:57:30; the horizon starts at 11:57:30, and the last pass folded what was
 	// before 11:00 at the latest (once an hour).
-	busy, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04busy\x00"))
+	busy, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04busy\x00"), s.e.recs)
 	require.True(t, ok)
 	hist := s.e.history(&s.e.recs[busy])
 	require.LessOrEqual(t, len(hist), 2*(3*60+2), "busy keeps at most the horizon, the lateness and an hour of events")
 	require.GreaterOrEqual(t, minuteOf(hist[0].time), s.e.swept)
-	long, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04long\x00"))
+	long, ok := s.e.dict.lookup([]byte("\x01p\x01d\x04live\x04long\x00"), s.e.recs)
 	require.True(t, ok)
 	require.Equal(t, uint32(0), s.e.recs[long].hist, "long's start is folded into its state")
 	require.Equal(t, base.UnixNano(), s.e.recs[long].cur)

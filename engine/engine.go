@@ -304,7 +304,7 @@ func (e *Engine) history(r *recording) []histEvent {
 // intern returns the id of the recording with the key (built by enqueue; h is its hash),
 // creating it if new.
 func (e *Engine) intern(key []byte, h uint32) uint32 {
-	if id, ok := e.dict.lookupHash(key, h); ok {
+	if id, ok := e.dict.lookupHash(key, h, e.recs); ok {
 		return id
 	}
 	project, rest := splitField(key)

@@ -260,7 +260,7 @@ func BenchmarkMemoryPerOpenRecording(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(cap(e.recs)*int(unsafe.Sizeof(recording{})))/n, "recs-B/recording")
-		b.ReportMetric(float64(len(e.dict.slots)*8+cap(e.dict.offs)*4)/n, "table-B/recording")
+		b.ReportMetric(float64(len(e.dict.slots)*8)/n, "table-B/recording")
 		b.ReportMetric(float64(cap(e.hist.blocks)*int(unsafe.Sizeof(histBlock{})))/n, "hist-B/recording")
 		b.ReportMetric(float64(cells*int(unsafe.Sizeof(minuteCell{})))/n, "cells-B/recording")
 		b.ReportMetric(float64(hours*int(unsafe.Sizeof(hourState{})))/n, "hours-B/recording")
