@@ -9,7 +9,7 @@ package engine
 const prefetchChunk = 64
 
 // touchSeries loads the series listed in sids, the newest of their cells and, in the newest of
-// their hours, the count of minute m (the first minute a tick sets).
+// their hours, the count of minute m (the first minute a tick sets) and the peak.
 func (e *Engine) touchSeries(sids []uint32, m int64) {
 	mh := int(m - floorDiv(m, 60)*60)
 	var sink uint64
@@ -24,7 +24,9 @@ func (e *Engine) touchSeries(sids []uint32, m int64) {
 				sink += uint64(s.cells[n-1].run)
 			}
 			if h := s.lastHourState; h != nil {
-				sink += uint64(h.w.Count(mh))
+				// The minute's count and the hour's peak, which Set compares it with: they are
+				// on different cache lines but for the first minutes of the hour.
+				sink += uint64(h.w.Count(mh)) + uint64(h.w.Peak().Count)
 			}
 		}
 	}
