@@ -12,9 +12,14 @@
 // # Representation
 //
 // Recordings get dense uint32 ids from a dictionary, and keep their recent events in a
-// pointer-free slab of fixed-size blocks (history.go). For every retained minute the partition
-// keeps a roaring bitmap of the recordings that have a session boundary (a start or a stop) in
-// that minute (minutes.go). For every series (a project, and each (project, domain) pair) it
+// pointer-free slab of fixed-size blocks (history.go); the recording itself keeps the session
+// going on after its newest event and that event's time, so that an event after all the others
+// (the common case) is applied without reading or replaying the block's events. For every
+// retained minute the partition keeps a roaring bitmap of the recordings that have a session
+// boundary (a start or a stop) in that minute (minutes.go); a minute that the frontier has not
+// reached yet, the one that events are arriving in, stages its set in a plain bitset (one bit per
+// event, in any id order) and compresses it into the roaring bitmap when the frontier passes it.
+// For every series (a project, and each (project, domain) pair) it
 // keeps, per minute with a boundary, a cell of counters (series.go): how many of its recordings
 // are in that bitmap, and how many sessions start there and go on, or end there after starting
 // before. A recording belongs to exactly two series, so whether its id is new to the minute's

@@ -189,13 +189,23 @@ func (e *Engine) checkBoundarySets(fail func(string, ...any)) {
 			}
 		}
 	}
+	staged := 0
 	for m := max(e.minutes.lo, e.released); m < e.minutes.end; m++ {
 		if got := e.minutes.cardinality(m); got != uint64(len(want[m])) {
 			fail("minute %d: %d recordings in its boundary set, %d with a boundary in it", m, got, len(want[m]))
 		}
-		if s := e.minutes.get(m); s.dense != nil && m <= e.frontier {
-			fail("minute %d is staged, at or before the frontier %d", m, e.frontier)
+		if s := e.minutes.get(m); s.dense != nil {
+			staged++
+			if m <= e.frontier {
+				fail("minute %d is staged, at or before the frontier %d", m, e.frontier)
+			}
+			if !slices.Contains(e.minutes.staged, m) {
+				fail("minute %d is staged but not in the list of staged minutes", m)
+			}
 		}
+	}
+	if staged != len(e.minutes.staged) || staged > maxStaged {
+		fail("%d minutes staged, %d in the list of them (at most %d)", staged, len(e.minutes.staged), maxStaged)
 	}
 }
 

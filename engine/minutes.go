@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -19,7 +20,11 @@ import (
 // bit, whatever order the ids come in (a roaring array container inserts into a sorted array: a
 // binary search and a move of half of it, the largest single cost of an event before). When the
 // frontier passes the minute, the bitset is compressed into a roaring bitmap (seal), which is
-// what the minute keeps for the correction horizon, and what late events test and change.
+// what the minute keeps for the correction horizon, and what late events test and change. At
+// most maxStaged minutes are staged at a time: reading a backlog, the frontier moves only at
+// each flush, and the event times between two flushes can span hours, whose bitsets (id/8 bytes
+// each) would add up; the oldest staged minute is sealed early to make room. Either form
+// answers the same, so when a minute is sealed only changes the cost of its adds.
 type minuteSlot struct {
 	bounds *roaring.Bitmap // the boundary set of a sealed minute; nil when staged or empty
 	dense  []uint64        // the boundary set of a staged minute, bit id; nil when sealed
@@ -34,8 +39,13 @@ type minuteSlot struct {
 type minuteRing struct {
 	slots   []minuteSlot
 	lo, end int64      // the minutes with a slot; none when end <= lo
+	staged  []int64    // the minutes whose set is staged, at most maxStaged
 	spare   [][]uint64 // cleared bitsets of sealed minutes, for the next staged ones
 }
+
+// maxStaged is the number of minutes staged at a time: the minute that events arrive in and the
+// few before it that late events still reach, with the default lateness.
+const maxStaged = 8
 
 // at returns the slot of minute m, creating the slots up to it. The pointer is valid until the
 // next call of at.
@@ -85,7 +95,12 @@ func (r *minuteRing) fit(n int64) {
 func (r *minuteRing) add(m, frontier int64, id uint32) bool {
 	s := r.at(m)
 	if s.dense == nil && m > frontier && (s.bounds == nil || s.bounds.IsEmpty()) {
-		s.dense = r.bitset() // (a released slot keeps its cleared bitmap for reuse)
+		// (A released slot keeps its cleared bitmap for reuse: empty is as good as none.)
+		if len(r.staged) == maxStaged {
+			r.seal(slices.Min(r.staged))
+		}
+		s.dense = r.bitset()
+		r.staged = append(r.staged, m)
 	}
 	if s.dense == nil {
 		if s.bounds == nil {
@@ -168,8 +183,16 @@ func (r *minuteRing) seal(m int64) {
 		s.bounds.Clear()
 	}
 	s.bounds.FromDense(s.dense, true)
+	r.unstage(m, s)
+}
+
+// unstage forgets the staged set of minute m, whose slot is s.
+func (r *minuteRing) unstage(m int64, s *minuteSlot) {
 	r.recycle(s.dense)
 	s.dense = nil
+	if i := slices.Index(r.staged, m); i >= 0 {
+		r.staged = slices.Delete(r.staged, i, i+1)
+	}
 }
 
 // bitset returns an empty bitset, with the length of the last one when it is a reused one.
@@ -182,12 +205,8 @@ func (r *minuteRing) bitset() []uint64 {
 	return make([]uint64, 0, 64)
 }
 
-// maxSpareBitsets bounds the bitsets kept for reuse: a minute is staged from its first event
-// until the frontier passes it, a few minutes with the default lateness.
-const maxSpareBitsets = 8
-
 func (r *minuteRing) recycle(b []uint64) {
-	if len(r.spare) < maxSpareBitsets {
+	if len(r.spare) < maxStaged {
 		clear(b)
 		r.spare = append(r.spare, b)
 	}
@@ -204,8 +223,7 @@ func (r *minuteRing) release(cut int64) {
 			s.bounds.Clear()
 		}
 		if s.dense != nil {
-			r.recycle(s.dense)
-			s.dense = nil
+			r.unstage(m, s)
 		}
 		s.cells = s.cells[:0]
 	}

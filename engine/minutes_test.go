@@ -63,3 +63,25 @@ func TestBoundarySetForms(t *testing.T) {
 	require.True(t, ring.add(ring.end+5, ring.end+4, 7), "a minute after the frontier reuses a slot and a bitset")
 	require.NotNil(t, ring.get(ring.end-1).dense)
 }
+
+// TestStagedMinutesBounded checks that a backlog whose event times run far ahead of the frontier
+// stages at most maxStaged minutes, sealing the oldest early, and that every set keeps its ids.
+func TestStagedMinutesBounded(t *testing.T) {
+	var ring minuteRing
+	const frontier, minutes = 0, 40
+	for m := int64(1); m <= minutes; m++ {
+		for id := range uint32(100) {
+			require.True(t, ring.add(m, frontier, id*7+uint32(m)))
+		}
+		require.LessOrEqual(t, len(ring.staged), maxStaged)
+	}
+	require.Equal(t, []int64{33, 34, 35, 36, 37, 38, 39, 40}, ring.staged, "the newest minutes stay staged")
+	for m := int64(1); m <= minutes; m++ {
+		require.Equal(t, uint64(100), ring.cardinality(m), "minute %d", m)
+		require.True(t, ring.contains(m, 99*7+uint32(m)))
+		require.False(t, ring.add(m, frontier, 7+uint32(m)), "minute %d already holds the id", m)
+		require.Equal(t, m > minutes-maxStaged, ring.get(m).dense != nil, "minute %d", m)
+	}
+	ring.release(minutes + 1)
+	require.Empty(t, ring.staged)
+}
