@@ -148,11 +148,12 @@ func deliver(r *rand.Rand, evs []reference.Event, maxDelay time.Duration) []arri
 }
 
 // run feeds arrivals to an engine whose wall clock is each event's arrival time, flushing at
-// random points (caught up or not when extend is set), and returns the events the engine
+// random points, after one event in flushOdds on average (caught up or not when extend is set),
+// and returns the events the engine
 // accepted and the engine at the end. It checks that the engine rejects exactly the events
 // behind its watermark by more than the horizon. With restarts set, the engine is replaced at
 // random flushes by one restored from its snapshot, as after a crash and a checkpoint restore.
-func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, extend, restarts bool, c *collector) ([]reference.Event, *Engine) {
+func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, flushOdds int, extend, restarts bool, c *collector) ([]reference.Event, *Engine) {
 	t.Helper()
 	var accepted []reference.Event
 	maxTime, seen := int64(0), false
@@ -170,7 +171,7 @@ func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, ext
 			accepted = append(accepted, a.Event)
 			maxTime, seen = max(maxTime, a.Time), true
 		}
-		if r.IntN(8) == 0 {
+		if r.IntN(flushOdds) == 0 {
 			e.Flush(extend && r.IntN(2) == 0, c.emit)
 			if restarts && r.IntN(4) == 0 {
 				e = restore(t, e)
@@ -219,14 +220,19 @@ func TestPropertyMatchesReference(t *testing.T) {
 		extend   bool // flush as caught up sometimes: open recordings follow the wall clock
 		restarts bool // replace the engine by its restored snapshot at random points
 		opts     genOptions
+		// flushOdds is one in how many events is followed by a flush; 8 when 0. Rare flushes
+		// are a backlog read between two flushes: many minutes ahead of the frontier are
+		// staged, more than maxStaged, and the oldest are sealed while events still arrive.
+		flushOdds int
 	}{
-		{"in order", false, false, genOptions{sessions: 40, span: 6 * time.Hour, dupShare: 0.1}},
-		{"shuffled within lateness", false, false, genOptions{sessions: 40, span: 6 * time.Hour, maxDelay: cfg.Lateness, dupShare: 0.2}},
-		{"shuffled within horizon", false, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}},
-		{"caught up, wall clock extension", true, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}},
-		{"some too late", true, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: 3 * cfg.CorrectionHorizon, dupShare: 0.1}},
-		{"dense short", true, false, genOptions{sessions: 200, span: 90 * time.Minute, maxDelay: 30 * time.Minute, dupShare: 0.3}},
-		{"restored from snapshots", true, true, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}},
+		{"in order", false, false, genOptions{sessions: 40, span: 6 * time.Hour, dupShare: 0.1}, 0},
+		{"shuffled within lateness", false, false, genOptions{sessions: 40, span: 6 * time.Hour, maxDelay: cfg.Lateness, dupShare: 0.2}, 0},
+		{"shuffled within horizon", false, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}, 0},
+		{"caught up, wall clock extension", true, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}, 0},
+		{"some too late", true, false, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: 3 * cfg.CorrectionHorizon, dupShare: 0.1}, 0},
+		{"dense short", true, false, genOptions{sessions: 200, span: 90 * time.Minute, maxDelay: 30 * time.Minute, dupShare: 0.3}, 0},
+		{"restored from snapshots", true, true, genOptions{sessions: 60, span: 8 * time.Hour, maxDelay: cfg.CorrectionHorizon, dupShare: 0.2}, 0},
+		{"backlog, rare flushes", false, false, genOptions{sessions: 200, span: 3 * time.Hour, maxDelay: 20 * time.Minute, dupShare: 0.2}, 150},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			iterations := 600
@@ -241,7 +247,7 @@ func TestPropertyMatchesReference(t *testing.T) {
 				e, err := New(cfg, func() time.Time { return time.Unix(0, clock) })
 				require.NoError(t, err)
 				c := newCollector()
-				accepted, e := run(t, r, e, &clock, arr, tc.extend, tc.restarts, c)
+				accepted, e := run(t, r, e, &clock, arr, cmp.Or(tc.flushOdds, 8), tc.extend, tc.restarts, c)
 				requireMatches(t, e, accepted, c)
 			}
 		})
