@@ -108,15 +108,24 @@ func (r *minuteRing) add(m, frontier int64, id uint32) bool {
 		}
 		return s.bounds.CheckedAdd(id)
 	}
-	w, bit := int(id/64), uint64(1)<<(id%64)
+	if has(s.dense, id) {
+		return false
+	}
+	w, b := bitOf(id)
 	if w >= len(s.dense) {
 		s.dense = append(s.dense, make([]uint64, w+1-len(s.dense))...)
 	}
-	if s.dense[w]&bit != 0 {
-		return false
-	}
-	s.dense[w] |= bit
+	s.dense[w] |= b
 	return true
+}
+
+// bitOf returns the word and the bit of id in a bitset.
+func bitOf(id uint32) (int, uint64) { return int(id / 64), 1 << (id % 64) }
+
+// has reports whether a bitset holds id.
+func has(dense []uint64, id uint32) bool {
+	w, b := bitOf(id)
+	return w < len(dense) && dense[w]&b != 0
 }
 
 // remove removes recording id from the boundary set of minute m and reports whether it was there.
@@ -126,11 +135,11 @@ func (r *minuteRing) remove(m int64, id uint32) bool {
 	case s == nil:
 		return false
 	case s.dense != nil:
-		w, bit := int(id/64), uint64(1)<<(id%64)
-		if w >= len(s.dense) || s.dense[w]&bit == 0 {
+		if !has(s.dense, id) {
 			return false
 		}
-		s.dense[w] &^= bit
+		w, b := bitOf(id)
+		s.dense[w] &^= b
 		return true
 	case s.bounds != nil:
 		return s.bounds.CheckedRemove(id)
@@ -145,8 +154,7 @@ func (r *minuteRing) contains(m int64, id uint32) bool {
 	case s == nil:
 		return false
 	case s.dense != nil:
-		w := int(id / 64)
-		return w < len(s.dense) && s.dense[w]&(1<<(id%64)) != 0
+		return has(s.dense, id)
 	case s.bounds != nil:
 		return s.bounds.Contains(id)
 	}
