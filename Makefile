@@ -10,9 +10,11 @@ run:
 
 ## test: formatting, vet, every test with the race detector, and the official-SDK test.
 ## Integration tests use the Kafka broker of RECORD_TEST_BROKERS when set (see .ci/run),
-## else the embedded in-memory broker.
+## else the embedded in-memory broker. The broker-restart test runs alone, after the others:
+## it restarts the broker they share.
 test: check
 	$(GO) test -race -count=1 ./...
+	RECORD_TEST_BROKER_RESTART=1 $(GO) test -race -count=1 -run '^TestBrokerRestart$$' ./ingest/
 	$(MAKE) sdktest
 
 ## sdktest: the official Huawei Cloud SDK against our query API (a nested module)
