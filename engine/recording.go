@@ -45,7 +45,7 @@ func (a histEvent) before(b histEvent) bool {
 // folded, once an hour (sweep), into the state of its history block (histBlock.since); the rest
 // stay in the block (history.go), sorted by (time, off). The recording itself keeps what an
 // event after all the others needs — the common case, which then reads neither the block's
-// events nor replays them (applyNewest): the session going on after the newest event, and that
+// events nor replays them (appendNewest): the session going on after the newest event, and that
 // event's time. The struct holds no pointer, so the slice of all recordings is never scanned by
 // the garbage collector, and it is 32 bytes, two to a cache line.
 type recording struct {
