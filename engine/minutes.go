@@ -24,7 +24,9 @@ import (
 // most maxStaged minutes are staged at a time: reading a backlog, the frontier moves only at
 // each flush, and the event times between two flushes can span hours, whose bitsets (id/8 bytes
 // each) would add up; the oldest staged minute is sealed early to make room. Either form
-// answers the same, so when a minute is sealed only changes the cost of its adds.
+// answers the same, so when a minute is sealed only changes the cost of its adds. (While a
+// partition is caught up, its frontier is the wall clock's current minute, so events go to
+// sealed minutes: staging is for throughput, reading a backlog, and a live rate does not need it.)
 type minuteSlot struct {
 	bounds *roaring.Bitmap // the boundary set of a sealed minute; nil when staged or empty
 	dense  []uint64        // the boundary set of a staged minute, bit id; nil when sealed
