@@ -41,6 +41,10 @@ type Config struct {
 	// SkipDuckDB runs our pipeline only, checked against the reference model (slow for large
 	// workloads) instead of against DuckDB.
 	SkipDuckDB bool
+	// TopicsExist creates each run's checkpoint and dead-letter topics (empty) before ingest
+	// starts, as they are on every start but the first of a deployment. By default ingest
+	// creates them, inside the timed run, as on a first start.
+	TopicsExist bool
 }
 
 // DefaultConfig returns the case: 536 k messages, 200 projects, 30 hours.

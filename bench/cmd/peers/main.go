@@ -43,6 +43,8 @@ func run(args []string) error {
 	fs.Float64Var(&cfg.BadShare, "bad-share", cfg.BadShare, "share of bad messages")
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each system (medians are reported)")
 	fs.BoolVar(&cfg.SkipDuckDB, "skip-duckdb", false, "run our pipeline only, checked against the reference model")
+	fs.BoolVar(&cfg.TopicsExist, "topics-exist", false, "create each run's checkpoint and dead-letter topics before ingest starts, "+
+		"as on any start but a deployment's first (by default ingest creates them in the timed run)")
 	timeline := fs.Bool("timeline", false, "print the log timeline of each pipeline run (where the time goes)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	gcPercent := fs.Int("gc-percent", ingest.DefaultGCPercent, "garbage-collection target as in GOGC, which wins when set; "+
