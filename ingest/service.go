@@ -101,21 +101,28 @@ func (s *Service) prepare(ctx context.Context) error {
 	if err := s.kafka.Preflight(ctx, s.log); err != nil {
 		return fmt.Errorf("start-up check: %w", err)
 	}
-	compact := map[string]string{"cleanup.policy": "compact"}
-	counts, err := s.kafka.EnsureTopicsPartitions(ctx,
-		kafkax.TopicSpec{Name: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor},
-		kafkax.TopicSpec{Name: c.ResultsTopic, Partitions: c.ResultsPartitions, ReplicationFactor: c.ReplicationFactor, Configs: compact},
-		kafkax.TopicSpec{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
-			Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": strconv.Itoa(2 << 20)}},
-		kafkax.TopicSpec{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
-			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10),
-				"max.message.bytes": strconv.Itoa(dlqMaxBytes)}},
-	)
+	counts, err := s.kafka.EnsureTopicsPartitions(ctx, c.Topics()...)
 	if err != nil {
 		return err
 	}
 	s.ckptPartitions = counts[c.CheckpointTopic]
 	return nil
+}
+
+// Topics returns the topics the service uses, as it creates them when they are missing: the
+// input, the results (compacted), the checkpoints (compacted, with room for their chunks) and
+// the dead letters (with their retention).
+func (c Config) Topics() []kafkax.TopicSpec {
+	return []kafkax.TopicSpec{
+		{Name: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor},
+		{Name: c.ResultsTopic, Partitions: c.ResultsPartitions, ReplicationFactor: c.ReplicationFactor,
+			Configs: map[string]string{"cleanup.policy": "compact"}},
+		{Name: c.CheckpointTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
+			Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": strconv.Itoa(2 << 20)}},
+		{Name: c.DLQTopic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
+			Configs: map[string]string{"retention.ms": strconv.FormatInt(c.DLQRetention.Milliseconds(), 10),
+				"max.message.bytes": strconv.Itoa(dlqMaxBytes)}},
+	}
 }
 
 // openWriters creates the writers of results, dead letters and checkpoints. Each has its own

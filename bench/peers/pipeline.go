@@ -59,26 +59,20 @@ func RunPipeline(ctx context.Context, cfg Config, topic, id string, r Range, wan
 	icfg.Brokers, icfg.Topic, icfg.Group = cfg.Brokers, topic, "peers-group-"+id
 	icfg.ResultsTopic, icfg.CheckpointTopic, icfg.DLQTopic = "peers-hourly-"+id, "peers-ckpt-"+id, "peers-dlq-"+id
 	icfg.Partitions, icfg.ResultsPartitions = cfg.Partitions, cfg.ResultsPartitions
-	topics := []kafkax.TopicSpec{{Name: icfg.ResultsTopic, Partitions: icfg.ResultsPartitions,
-		ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}}
-	if cfg.TopicsExist {
-		// As ingest creates them (Service.prepare): a partition per input partition, the
-		// checkpoint topic compacted with room for its chunks.
-		topics = append(topics,
-			kafkax.TopicSpec{Name: icfg.CheckpointTopic, Partitions: icfg.Partitions, ReplicationFactor: 1,
-				Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": "2097152"}},
-			kafkax.TopicSpec{Name: icfg.DLQTopic, Partitions: icfg.Partitions, ReplicationFactor: 1})
+	// The results topic exists before ingest starts (the query service reads it); the checkpoint
+	// and dead-letter topics only with TopicsExist. They are created as ingest would create them,
+	// and EnsureTopics waits for their leaders.
+	var topics []kafkax.TopicSpec
+	for _, t := range icfg.Topics() {
+		if t.Name == icfg.ResultsTopic || cfg.TopicsExist && (t.Name == icfg.CheckpointTopic || t.Name == icfg.DLQTopic) {
+			topics = append(topics, t)
+		}
 	}
 	if err := kc.EnsureTopics(ctx, topics...); err != nil {
 		return PipelineResult{}, err
 	}
 	if cfg.TopicsExist {
 		// A topic that exists answers reads at once; one created a moment ago does not yet.
-		for _, t := range topics {
-			if _, err := kc.WaitPartitions(ctx, t.Name); err != nil {
-				return PipelineResult{}, err
-			}
-		}
 		for p := range icfg.Partitions {
 			if _, _, err := kc.Offsets(ctx, icfg.CheckpointTopic, p); err != nil {
 				return PipelineResult{}, err
