@@ -13,26 +13,24 @@ func (e *Engine) advance(to int64, emit func(results.Record)) {
 	from := e.frontier + 1
 	for m := max(from, e.minutes.lo); m < min(to+1, e.minutes.end); m++ {
 		e.minutes.seal(m) // published from now on: late events test and change its bitmap
-		for cells := e.minutes.get(m).cells; len(cells) > 0; {
-			chunk := cells[:min(len(cells), prefetchChunk)]
-			cells = cells[len(chunk):]
-			e.touchSeries(chunk, from)
-			for _, sid := range chunk {
-				e.tickSeries(sid, from, to, emit)
-			}
-		}
+		e.tickList(e.minutes.get(m).cells, from, to, emit)
 	}
 	if floorDiv(to, 60) > floorDiv(from-1, 60) {
-		for live := e.live; len(live) > 0; {
-			chunk := live[:min(len(live), prefetchChunk)]
-			live = live[len(chunk):]
-			e.touchSeries(chunk, from)
-			for _, sid := range chunk {
-				e.tickSeries(sid, from, to, emit)
-			}
-		}
+		e.tickList(e.live, from, to, emit)
 	}
 	e.frontier = to
+}
+
+// tickList ticks the series listed in sids, a chunk at a time, each chunk prefetched first.
+func (e *Engine) tickList(sids []uint32, from, to int64, emit func(results.Record)) {
+	for len(sids) > 0 {
+		chunk := sids[:min(len(sids), prefetchChunk)]
+		sids = sids[len(chunk):]
+		e.touchSeries(chunk, from)
+		for _, sid := range chunk {
+			e.tickSeries(sid, from, to, emit)
+		}
+	}
 }
 
 // tickSeries counts the minutes from..to of one series, once per tick.
