@@ -98,6 +98,8 @@ type Decoder struct {
 	scratch []byte
 	// stack remembers the kinds of the open containers while unknown fields are skipped.
 	stack nestStack
+	// minute caches the conversion of event_time's minute.
+	minute minuteCache
 }
 
 // Decode checks the message key and value and fills ev, which it first resets. key may be nil,
@@ -360,7 +362,7 @@ func (d *Decoder) check(key []byte, vals *[numFields][]byte, seen uint, ev *Even
 		inLen(vals[fStream], maxLen[fStream]) && len(vals[fRecordFormat]) <= maxLen[fRecordFormat] &&
 		badProjectIDByte(vals[fProjectID]) < 0 && (key == nil || bytes.Equal(key, vals[fProjectID])) {
 		typ := ParseType(vals[fEventType])
-		t, ok := parseTime(vals[fEventTime])
+		t, ok := d.minute.parseTime(vals[fEventTime])
 		if typ != TypeUnknown && ok {
 			ev.Type, ev.Time = typ, t
 			ev.fill(vals)
@@ -395,7 +397,7 @@ func (d *Decoder) check(key []byte, vals *[numFields][]byte, seen uint, ev *Even
 			}
 		case fEventTime:
 			var ok bool
-			if ev.Time, ok = parseTime(v); !ok {
+			if ev.Time, ok = d.minute.parseTime(v); !ok {
 				return &Error{Reason: ReasonInvalidTime, Field: name, Msg: fmt.Sprintf(
 					"event_time %s is not RFC 3339 (want e.g. 2026-11-25T07:20:40Z)", quote(v))}
 			}

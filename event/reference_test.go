@@ -310,7 +310,13 @@ func (g gen) validValue(name string) string {
 	case "event_type":
 		s = g.pick("RECORD_START", "RECORD_NEW_FILE_START", "RECORD_OVER", "RECORD_FAILED", "RECORD_FILE_COMPLETE")
 	case "event_time":
-		s = time.Unix(g.r.Int64N(4e9), g.r.Int64N(1e9)).In(time.FixedZone("", (g.r.IntN(48)-24)*1800)).
+		sec := g.r.Int64N(4e9)
+		if g.r.IntN(2) == 0 {
+			// Within three minutes, so that messages decoded one after the other often share
+			// one, which the Decoder's minute cache then serves.
+			sec = time.Date(2026, 11, 25, 7, 20, 0, 0, time.UTC).Unix() + g.r.Int64N(180)
+		}
+		s = time.Unix(sec, g.r.Int64N(1e9)).In(time.FixedZone("", (g.r.IntN(48)-24)*1800)).
 			Format(g.pick(time.RFC3339, time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00"))
 	case "record_format":
 		s = g.pick("HLS", "FLV", "MP4", "", strings.Repeat("F", 16))
@@ -425,5 +431,6 @@ func FuzzDecode(f *testing.F) {
 		}
 		var d Decoder
 		checkDecode(t, &d, k, value)
+		checkDecode(t, &d, k, value) // with the Decoder's state (the minute cache) from the first
 	})
 }

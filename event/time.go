@@ -17,17 +17,48 @@ import (
 //
 // On every input that both accept, the result equals time.Parse(time.RFC3339Nano, s).UnixNano().
 func parseTime(b []byte) (int64, bool) {
+	var c minuteCache
+	return c.parseTime(b)
+}
+
+// minuteCache remembers the date, hour and minute ("YYYY-MM-DDThh:mm") of the last time that
+// parsed, and their Unix seconds. The events of a partition come roughly in time order, so most
+// times are in the minute of the one before: for them, the date need not be checked and
+// converted again, only the seconds and what follows. The cache changes only the work, never
+// the result (TestMinuteCache, FuzzParseTime).
+type minuteCache struct {
+	prefix [2]uint64 // the first 16 bytes, as two little-endian words; 0 when none is cached
+	base   int64     // the Unix seconds of that minute, before any zone offset
+}
+
+// parseTime is parseTime, using and updating the cache.
+func (c *minuteCache) parseTime(b []byte) (int64, bool) {
 	const minLen = len("2006-01-02T15:04:05Z")
-	if len(b) < minLen || !dateTimeShape(b) {
+	if len(b) < minLen {
 		return 0, false
 	}
-	// Every digit of YYYY-MM-DDThh:mm:ss is now known to be '0' to '9'.
-	d := func(i int) int64 { return int64(b[i] - '0') }
-	year := d(0)*1000 + d(1)*100 + d(2)*10 + d(3)
-	month, day := d(5)*10+d(6), d(8)*10+d(9)
-	hour, minute, sec := d(11)*10+d(12), d(14)*10+d(15), d(17)*10+d(18)
-	if month < 1 || month > 12 || day < 1 || day > civil.DaysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
-		return 0, false
+	var base, sec int64
+	p := [2]uint64{binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])}
+	if p == c.prefix && p[0] != 0 { // the same minute, checked and converted already (0: none yet)
+		if b[16] != ':' || b[17]-'0' > 5 || b[18]-'0' > 9 {
+			return 0, false
+		}
+		base, sec = c.base, int64(b[17]-'0')*10+int64(b[18]-'0')
+	} else {
+		if !dateTimeShape(b) {
+			return 0, false
+		}
+		// Every digit of YYYY-MM-DDThh:mm:ss is now known to be '0' to '9'.
+		d := func(i int) int64 { return int64(b[i] - '0') }
+		year := d(0)*1000 + d(1)*100 + d(2)*10 + d(3)
+		month, day := d(5)*10+d(6), d(8)*10+d(9)
+		hour, minute := d(11)*10+d(12), d(14)*10+d(15)
+		if sec = d(17)*10 + d(18); month < 1 || month > 12 || day < 1 || day > civil.DaysIn(month, year) ||
+			hour > 23 || minute > 59 || sec > 59 {
+			return 0, false
+		}
+		base = civil.DaysSinceEpoch(year, month, day)*86400 + hour*3600 + minute*60
+		c.prefix, c.base = p, base
 	}
 	rest := b[19:]
 	var nsec int64
@@ -59,7 +90,7 @@ func parseTime(b []byte) (int64, bool) {
 	default:
 		return 0, false
 	}
-	unix := civil.DaysSinceEpoch(year, month, day)*86400 + hour*3600 + minute*60 + sec - offset
+	unix := base + sec - offset
 	// Unix nanoseconds in an int64 span -9223372036.854775808 s to 9223372036.854775807 s.
 	const minSec, maxSec = -9223372037, 9223372036
 	if unix < minSec || unix > maxSec || unix == minSec && nsec < 145224192 || unix == maxSec && nsec > 854775807 {

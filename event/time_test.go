@@ -149,6 +149,7 @@ func FuzzParseTime(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		checkParseTime(t, s)
+		checkMinuteCache(t, s)
 		if ns, ok := parseTime([]byte(s)); ok {
 			// Whatever parses formats back to the same instant.
 			back, ok := parseTime(time.Unix(0, ns).UTC().AppendFormat(nil, time.RFC3339Nano))
@@ -156,4 +157,40 @@ func FuzzParseTime(f *testing.F) {
 			require.Equal(t, ns, back)
 		}
 	})
+}
+
+// checkMinuteCache checks that a minuteCache holding the minute of s (when s has one) or another
+// minute changes nothing: s parses to what parseTime gives without a cache.
+func checkMinuteCache(t *testing.T, s string) {
+	want, wantOK := parseTime([]byte(s))
+	primers := []string{"2026-11-25T07:20:00Z"}
+	if len(s) >= 16 {
+		primers = append(primers, s[:16]+":00Z", s[:16]+":59.5+01:00")
+	}
+	for _, primer := range primers {
+		var c minuteCache
+		c.parseTime([]byte(primer))
+		for range 2 { // the second time, s may have filled the cache itself
+			got, ok := c.parseTime([]byte(s))
+			require.Equal(t, wantOK, ok, "%q after %q", s, primer)
+			require.Equal(t, want, got, "%q after %q", s, primer)
+		}
+	}
+}
+
+// TestMinuteCache parses times of one minute and of its neighbours through one cache, valid and
+// not, against parseTime without one.
+func TestMinuteCache(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-25T07:20:40Z", "2026-11-25T07:20:41.5Z", "2026-11-25T07:20:59+08:00",
+		"2026-11-25t07:20:00z", "2026-11-25T07:20:60Z", "2026-11-25T07:20:4xZ", "2026-11-25T07:20-40Z",
+		"2026-11-25T07:20:40", "2026-11-25T07:20:40.Z", "2026-11-25T07:21:00Z", "2026-11-25T07:2",
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00:00Z", "1970-01-01T00:00:00Z",
+		"2262-04-11T23:47:16.854775807Z", "2262-04-11T23:47:16.854775808Z",
+	} {
+		checkMinuteCache(t, s)
+	}
+	var c minuteCache
+	got, ok := c.parseTime([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00:00Z"))
+	require.False(t, ok, "an empty cache matched a prefix of zero bytes: %d", got)
 }
