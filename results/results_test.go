@@ -114,9 +114,10 @@ func TestAppendLowerDomainBytes(t *testing.T) {
 					d[i] = pattern[i%len(pattern)]
 				}
 				d[pos] = byte(c)
+				orig := string(d)
 				got := AppendLowerDomain([]byte("pre"), d)
-				if want := append([]byte("pre"), lower(d)...); string(got) != string(want) {
-					t.Fatalf("AppendLowerDomain(%q) = %q, want %q", d, got[3:], want[3:])
+				if want := append([]byte("pre"), lower(d)...); string(got) != string(want) || string(d) != orig {
+					t.Fatalf("AppendLowerDomain(%q) = %q, want %q (and the source unchanged)", orig, got[3:], want[3:])
 				}
 			}
 		}
