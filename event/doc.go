@@ -38,6 +38,10 @@
 // The checks run in that order (the JSON type of known fields before the per-field rules,
 // which go field by field), and the first failure is reported.
 //
+// A Decoder remembers the minute of the last event_time it parsed, so that a time in the same
+// minute — most of a partition's events — needs only its seconds converted; the results are
+// those of a fresh Decoder.
+//
 // The reasons ReasonTooLate, ReasonTooOld and ReasonFuture are decided by the engine from the
 // event time; they are declared here so that all dead-letter codes live in one place.
 //
