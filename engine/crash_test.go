@@ -240,13 +240,11 @@ func (tp *topic) peakOf(k reference.SeriesHour) window.Peak {
 // only events too far behind the watermark, which depends on the arrival order alone.
 func acceptedBy(cfg Config, arr []arrival) []reference.Event {
 	var out []reference.Event
-	maxTime, seen := int64(0), false
+	rule := lateRule{cfg: cfg}
 	for _, a := range arr {
-		if seen && a.Time < maxTime-int64(cfg.Lateness)-int64(cfg.CorrectionHorizon) {
-			continue
+		if rule.accept(a.Time) {
+			out = append(out, a.Event)
 		}
-		out = append(out, a.Event)
-		maxTime, seen = max(maxTime, a.Time), true
 	}
 	return out
 }

@@ -156,20 +156,11 @@ func deliver(r *rand.Rand, evs []reference.Event, maxDelay time.Duration) []arri
 func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, flushOdds int, extend, restarts bool, c *collector) ([]reference.Event, *Engine) {
 	t.Helper()
 	var accepted []reference.Event
-	maxTime, seen := int64(0), false
-	cfg := e.cfg
+	rule := lateRule{cfg: e.cfg}
 	for _, a := range arr {
 		*clock = max(*clock, a.at)
-		err := e.Apply(toEvent(a.Event), a.Off)
-		tooLate := seen && a.Time < maxTime-int64(cfg.Lateness)-int64(cfg.CorrectionHorizon)
-		if tooLate {
-			var ee *event.Error
-			require.True(t, errors.As(err, &ee), "event %+v should be too late", a)
-			require.Equal(t, event.ReasonTooLate, ee.Reason)
-		} else {
-			require.NoError(t, err)
+		if applyChecked(t, e, &rule, a.Event) {
 			accepted = append(accepted, a.Event)
-			maxTime, seen = max(maxTime, a.Time), true
 		}
 		if r.IntN(flushOdds) == 0 {
 			e.Flush(extend && r.IntN(2) == 0, c.emit)
@@ -180,6 +171,39 @@ func run(t *testing.T, r *rand.Rand, e *Engine, clock *int64, arr []arrival, flu
 	}
 	e.Flush(false, c.emit)
 	return accepted, e
+}
+
+// lateRule is the time rule that rejects an event too far behind the watermark, as the tests
+// reckon it: the watermark follows the newest accepted event, so the rule depends on the
+// arrival order alone.
+type lateRule struct {
+	cfg     Config
+	maxTime int64
+	seen    bool
+}
+
+// accept reports whether an event of time t is accepted, and moves the watermark when it is.
+func (l *lateRule) accept(t int64) bool {
+	if l.seen && t < l.maxTime-int64(l.cfg.Lateness)-int64(l.cfg.CorrectionHorizon) {
+		return false
+	}
+	l.maxTime, l.seen = max(l.maxTime, t), true
+	return true
+}
+
+// applyChecked applies ev to e, checks that e accepts it or rejects it as too late as rule
+// says, and reports whether it was accepted.
+func applyChecked(t *testing.T, e *Engine, rule *lateRule, ev reference.Event) bool {
+	t.Helper()
+	err := e.Apply(toEvent(ev), ev.Off)
+	if !rule.accept(ev.Time) {
+		var ee *event.Error
+		require.True(t, errors.As(err, &ee), "event %+v should be too late", ev)
+		require.Equal(t, event.ReasonTooLate, ee.Reason)
+		return false
+	}
+	require.NoError(t, err)
+	return true
 }
 
 // restore round-trips e through a snapshot and checks that the copy encodes to the same bytes.
