@@ -31,6 +31,17 @@ type olderSnapshot struct {
 	Snapshot []byte
 }
 
+// readOlderSnapshot reads testdata/snapshot-v<version>.json.
+func readOlderSnapshot(tb testing.TB, version int) olderSnapshot {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("testdata/snapshot-v%d.json", version))
+	require.NoError(tb, err)
+	var g olderSnapshot
+	require.NoError(tb, json.Unmarshal(data, &g))
+	require.Equal(tb, version, g.Version)
+	return g
+}
+
 // TestRestoreOlderSnapshots is an upgrade across snapshot formats: versions 1 and 2 (before
 // issue 10's engine, which writes version 3 and derives the per-minute state from the
 // histories) were written by the engine of their time, after it had read half of an event set.
@@ -42,11 +53,7 @@ type olderSnapshot struct {
 func TestRestoreOlderSnapshots(t *testing.T) {
 	for _, version := range []int{1, 2} {
 		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
-			data, err := os.ReadFile(fmt.Sprintf("testdata/snapshot-v%d.json", version))
-			require.NoError(t, err)
-			var g olderSnapshot
-			require.NoError(t, json.Unmarshal(data, &g))
-			require.Equal(t, version, g.Version)
+			g := readOlderSnapshot(t, version)
 			require.Equal(t, version, int(g.Snapshot[len(snapshotMagic)]), "the snapshot's own version byte")
 
 			cfg := DefaultConfig()

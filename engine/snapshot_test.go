@@ -2,12 +2,9 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"maps"
-	"os"
 	"testing"
 	"time"
 
@@ -71,15 +68,7 @@ func FuzzRestore(f *testing.F) {
 	s.flush(false)
 	f.Add(s.e.AppendSnapshot(nil))
 	for _, version := range []int{1, 2} { // the older formats' read paths (snapshot_compat_test.go)
-		data, err := os.ReadFile(fmt.Sprintf("testdata/snapshot-v%d.json", version))
-		if err != nil {
-			f.Fatal(err)
-		}
-		var g olderSnapshot
-		if err := json.Unmarshal(data, &g); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(g.Snapshot)
+		f.Add(readOlderSnapshot(f, version).Snapshot)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) >= len(snapshotMagic)+4 {
