@@ -13,6 +13,7 @@ import (
 // lists them with example alerts.
 type metrics struct {
 	eventsIn      prometheus.Counter
+	lost          prometheus.Counter
 	rejected      *prometheus.CounterVec
 	lateCorrected prometheus.Counter
 	published     prometheus.Counter
@@ -41,6 +42,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	seconds := prometheus.ExponentialBuckets(0.001, 2.5, 12) // 1 ms … 24 s
 	m := &metrics{
 		eventsIn: counter("recordusage_events_total", "Messages read from the input topic."),
+		lost: counter("recordusage_events_lost_total",
+			"Input messages deleted (by the topic's retention) before ingest read them: their events are missing from the results."),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_events_rejected_total",
 			Help: "Messages sent to the dead-letter topic, by reason."}, []string{"reason"}),
 		lateCorrected: counter("recordusage_late_corrections_total",
@@ -78,7 +81,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.rejected.WithLabelValues(r.String())
 	}
 	if reg != nil {
-		reg.MustRegister(m.eventsIn, m.rejected, m.lateCorrected, m.published, m.partitions,
+		reg.MustRegister(m.eventsIn, m.lost, m.rejected, m.lateCorrected, m.published, m.partitions,
 			m.flushDuration, m.flushOverruns, m.checkpointTime, m.checkpointErrs,
 			m.recoveries, m.recoveryRecs, m.recovering,
 			m.lag, m.checkpointAge, m.checkpointSize, m.watermark, m.watermarkLag, m.recordings, m.series)

@@ -16,6 +16,9 @@ import (
 func (pl *partitionLoop) handle(m kafka.Message) {
 	s := pl.s
 	s.m.eventsIn.Inc()
+	if m.Offset > pl.next+1 {
+		pl.checkGap(m.Offset)
+	}
 	pl.next, pl.hwm = m.Offset+1, m.HighWaterMark
 	if pl.caughtUp {
 		pl.setCaughtUp(false) // published up to here only once flushed

@@ -58,6 +58,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 			return err
 		}
 		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
+		pl.skipDeleted(first)
 		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
 			claim = func() error {
 				return pl.retry(ctx, "marking the checkpoint as in use", func() error { return pl.ckpt.markDirty(ctx) })
@@ -75,6 +76,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		if pl.next < 0 {
 			pl.next = first
 		}
+		pl.skipDeleted(first)
 		snap, next := pl.eng.AppendSnapshot(nil), pl.next // taken before anything is applied
 		claim = func() error {
 			return pl.retry(ctx, "writing the first checkpoint", func() error { return pl.ckpt.save(ctx, snap, next, false) })
@@ -143,4 +145,38 @@ func (pl *partitionLoop) clock() time.Time {
 		return pl.at
 	}
 	return pl.s.cfg.Now()
+}
+
+// skipDeleted moves the next offset to first, the partition's first offset, when the messages
+// before it are gone: the topic's retention deleted them before this partition read them (an
+// outage, or a lag, longer than the retention). Their events are missing from the results, and
+// nothing can bring them back; it says so, in the log and the recordusage_events_lost_total
+// metric, rather than skip them silently as kafka-go's reader would.
+func (pl *partitionLoop) skipDeleted(first int64) {
+	if pl.next >= first {
+		return
+	}
+	lost := first - pl.next
+	pl.s.m.lost.Add(float64(lost))
+	pl.log.Error("input messages were deleted before they were read: their events are missing from the results; "+
+		"keep the input topic's retention above the longest outage or lag of ingest",
+		"from_offset", pl.next, "to_offset", first-1, "messages", lost)
+	pl.next = first
+}
+
+// checkGap is called when the next message read is at offset, more than one past pl.next: the
+// messages between were deleted by the topic's retention while the partition lagged behind
+// (skipDeleted says so), or were never there. A gap of one is a transaction marker (a producer
+// that commits transactions leaves one per transaction) and is not checked; a longer one costs
+// a look-up of the partition's first offset, which a topic without deletions never needs.
+func (pl *partitionLoop) checkGap(offset int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, _, err := pl.s.kafka.Offsets(ctx, pl.s.cfg.Topic, pl.partition)
+	if err != nil {
+		pl.log.Warn("messages were skipped, and the partition's first offset cannot be read to tell whether they were deleted",
+			"from_offset", pl.next, "to_offset", offset-1, "err", brief(err))
+		return
+	}
+	pl.skipDeleted(min(first, offset))
 }

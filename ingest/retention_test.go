@@ -1,0 +1,155 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/recordusage/recordusage/event"
+	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/promtest"
+	"github.com/recordusage/recordusage/internal/reference"
+	"github.com/recordusage/recordusage/internal/workload"
+	"github.com/recordusage/recordusage/window"
+)
+
+// TestLostToRetention stops ingest after it read the first half of a workload; while it is down
+// the rest is produced and the oldest 150 messages of it are deleted, as the input topic's
+// retention does during an outage longer than itself. On restart the partition goes on from the
+// first message left, counts the 150 in recordusage_events_lost_total (kafka-go's reader would
+// skip them without a word), and every hour is exact for the events that are left, zeros
+// included.
+func TestLostToRetention(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, _ := workload.Generate(workload.Options{Seed: 11, Projects: 8, Events: 3000, Span: 4 * time.Hour,
+		End: end, MaxDelay: 10 * time.Minute, DupShare: 0.02})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	now := end.Add(time.Minute)
+	cfg := testConfig(brokers, now)
+	cfg.Partitions = 1 // the offsets below are the messages' indexes
+	half, lost := len(msgs)/2, 150
+
+	reg := prometheus.NewRegistry()
+	stop := startServiceWith(t, ctx, cfg, "before", reg)
+	produce(t, ctx, cfg, msgs[:half])
+	require.NoError(t, waitFor(ctx, func() bool { return promtest.Sum(t, reg, "recordusage_events_total") == float64(half) }))
+	stop() // a clean stop: checkpointed at offset half
+
+	produce(t, ctx, cfg, msgs[half:])
+	deleteRecordsBefore(t, ctx, cfg.Brokers, cfg.Topic, int64(half+lost))
+
+	reg = prometheus.NewRegistry()
+	stop = startServiceWith(t, ctx, cfg, "after", reg)
+	defer stop()
+	var kept []reference.Event
+	for i, m := range msgs {
+		if i < half || i >= half+lost {
+			kept = append(kept, referenceEvent(t, m, int64(i)))
+		}
+	}
+	want := reference.Hours(kept, now.Unix()/60) // open sessions count through the clock's minute
+	for k, v := range want {
+		if v.Count == 0 {
+			delete(want, k)
+		}
+	}
+	var got map[reference.SeriesHour]window.Peak
+	if err := waitFor(ctx, func() bool {
+		got = readResults(t, ctx, cfg)
+		return fmt.Sprint(got) == fmt.Sprint(want)
+	}); err != nil {
+		requireSameHours(t, want, got)
+	}
+	require.Equal(t, float64(lost), promtest.Sum(t, reg, "recordusage_events_lost_total"))
+	require.Equal(t, float64(len(msgs)-half-lost), promtest.Sum(t, reg, "recordusage_events_total"))
+}
+
+// TestCheckGap checks the look-up a partition makes when the next message read is more than one
+// offset past the one expected: messages deleted before they were read are counted and logged,
+// messages that were never in the log (a gap of a topic without deletions) are not.
+func TestCheckGap(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, time.Now())
+	cfg.Partitions = 1
+	c := testClient(t, cfg)
+	require.NoError(t, c.EnsureTopics(ctx, kafkax.TopicSpec{Name: cfg.Topic, Partitions: 1, ReplicationFactor: 1}))
+	w := c.Writer(cfg.Topic, &kafka.Hash{})
+	w.RequiredAcks, w.BatchTimeout = kafka.RequireAll, time.Millisecond
+	for i := range 10 {
+		require.NoError(t, w.WriteMessages(ctx, kafka.Message{Value: fmt.Appendf(nil, "%d", i)}))
+	}
+	kafkax.CloseWriter(w)
+	deleteRecordsBefore(t, ctx, cfg.Brokers, cfg.Topic, 5)
+
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), reg)
+	require.NoError(t, err)
+	pl := &partitionLoop{s: s, partition: 0, log: s.log, m: s.m.partition(0)}
+
+	pl.next = 2 // read up to offset 1; the next message read is at 7: 2 to 4 were deleted, 5 and 6 not
+	pl.checkGap(7)
+	require.Equal(t, int64(5), pl.next)
+	require.Equal(t, 3.0, promtest.Sum(t, reg, "recordusage_events_lost_total"))
+	require.Contains(t, logs.String(), "input messages were deleted before they were read")
+	require.Contains(t, logs.String(), "from_offset=2 to_offset=4 messages=3")
+
+	pl.next = 6 // nothing at or after 5 was deleted
+	pl.checkGap(8)
+	require.Equal(t, int64(6), pl.next)
+	require.Equal(t, 3.0, promtest.Sum(t, reg, "recordusage_events_lost_total"))
+
+	pl.next = 1 // all of 1 to 4 deleted, and the message read is past the first left
+	pl.checkGap(9)
+	require.Equal(t, 7.0, promtest.Sum(t, reg, "recordusage_events_lost_total"))
+}
+
+// referenceEvent decodes a workload message, which must be good, as the reference model's event
+// at arrival order off.
+func referenceEvent(t *testing.T, m workload.Message, off int64) reference.Event {
+	t.Helper()
+	require.True(t, m.Good)
+	var d event.Decoder
+	var ev event.Event
+	require.NoError(t, d.Decode(m.Key, m.Value, &ev))
+	return reference.Event{Project: string(ev.ProjectID), Domain: string(bytes.ToLower(ev.PublishDomain)),
+		App: string(ev.App), Stream: string(ev.Stream), Format: string(ev.RecordFormat), Type: ev.Type, Time: ev.Time, Off: off}
+}
+
+// deleteRecordsBefore deletes the records of partition 0 of topic before offset, as the topic's
+// retention does (kafka-go has no DeleteRecords request; franz-go's protocol package does).
+func deleteRecordsBefore(t *testing.T, ctx context.Context, brokers []string, topic string, offset int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	req.TimeoutMillis = 10_000
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = 0, offset
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	require.Len(t, resp.Topics[0].Partitions, 1)
+	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode))
+	require.Equal(t, offset, resp.Topics[0].Partitions[0].LowWatermark)
+}
