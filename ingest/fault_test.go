@@ -34,7 +34,13 @@ func faultWorkload(real bool, end time.Time) ([]workload.Message, []reference.Ev
 // first differing hour otherwise.
 func waitResults(t *testing.T, ctx context.Context, cfg Config, good []reference.Event) {
 	t.Helper()
-	want := expected(good)
+	waitHours(t, ctx, cfg, expected(good))
+}
+
+// waitHours waits until the results topic holds want, every hour of it and no other (zeros read
+// as absent), and fails with the first difference when ctx ends first.
+func waitHours(t *testing.T, ctx context.Context, cfg Config, want map[reference.SeriesHour]window.Peak) {
+	t.Helper()
 	var got map[reference.SeriesHour]window.Peak
 	if err := waitFor(ctx, func() bool {
 		got = readResults(t, ctx, cfg)

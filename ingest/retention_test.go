@@ -21,7 +21,6 @@ import (
 	"github.com/recordusage/recordusage/internal/promtest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
-	"github.com/recordusage/recordusage/window"
 )
 
 // TestLostToRetention stops ingest after it read the first half of a workload; while it is down
@@ -60,19 +59,7 @@ func TestLostToRetention(t *testing.T) {
 			kept = append(kept, referenceEvent(t, m, int64(i)))
 		}
 	}
-	want := reference.Hours(kept, now.Unix()/60) // open sessions count through the clock's minute
-	for k, v := range want {
-		if v.Count == 0 {
-			delete(want, k)
-		}
-	}
-	var got map[reference.SeriesHour]window.Peak
-	if err := waitFor(ctx, func() bool {
-		got = readResults(t, ctx, cfg)
-		return fmt.Sprint(got) == fmt.Sprint(want)
-	}); err != nil {
-		requireSameHours(t, want, got)
-	}
+	waitHours(t, ctx, cfg, expectedAt(kept, now.Unix()/60)) // open sessions count through the clock's minute
 	require.Equal(t, float64(lost), promtest.Sum(t, reg, "recordusage_events_lost_total"))
 	require.Equal(t, float64(len(msgs)-half-lost), promtest.Sum(t, reg, "recordusage_events_total"))
 }
