@@ -52,6 +52,11 @@ type Config struct {
 	RebalanceTimeout  time.Duration // default 30s
 
 	Now func() time.Time // wall clock; time.Now when nil
+
+	// hook, when set (by tests), is called by a partition's loop at some points: "checkpoint",
+	// before a periodic checkpoint; "finish", as it starts its final publish and checkpoint;
+	// "finished", when it is done. A test holds the loop there to make the instance a zombie.
+	hook func(pl *partitionLoop, at string)
 }
 
 // DefaultGCPercent is the ingest process's garbage-collection target when GOGC is not set

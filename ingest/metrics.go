@@ -24,6 +24,7 @@ type metrics struct {
 	checkpointTime prometheus.Histogram
 	checkpointErrs prometheus.Counter
 
+	fenced       prometheus.Counter
 	recoveries   prometheus.Counter
 	recoveryRecs prometheus.Counter
 	recovering   prometheus.Gauge
@@ -60,6 +61,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Time to write a checkpoint and commit its offset.", Buckets: seconds}),
 		checkpointErrs: counter("recordusage_checkpoint_errors_total", "Checkpoints or commits that failed (they are retried)."),
 
+		fenced: counter("recordusage_fenced_total",
+			"Checkpoints and final publications skipped because the group had expelled this instance (a zombie)."),
 		recoveries: counter("recordusage_recoveries_total",
 			"Partitions taken over from an owner that did not stop cleanly (docs/reliability.md)."),
 		recoveryRecs: counter("recordusage_recovery_results_total",
@@ -83,7 +86,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.eventsIn, m.lost, m.rejected, m.lateCorrected, m.published, m.partitions,
 			m.flushDuration, m.flushOverruns, m.checkpointTime, m.checkpointErrs,
-			m.recoveries, m.recoveryRecs, m.recovering,
+			m.fenced, m.recoveries, m.recoveryRecs, m.recovering,
 			m.lag, m.checkpointAge, m.checkpointSize, m.watermark, m.watermarkLag, m.recordings, m.series)
 	}
 	return m

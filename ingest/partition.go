@@ -148,6 +148,7 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 			continue // stopping: finish tries once more
 		}
 		if time.Since(pl.lastCkpt) >= s.cfg.CheckpointInterval {
+			pl.hook("checkpoint")
 			pl.checkpoint(ctx)
 		}
 		pl.observe()
@@ -158,8 +159,13 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 // ends, with a context of its own since the partition's is done. The checkpoint is clean:
 // nothing is published after it, so the next owner need not recover.
 func (pl *partitionLoop) finish(ctx context.Context) {
+	pl.hook("finish")
+	defer pl.hook("finished")
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
+	if pl.claimed() == nil && pl.fenced() { // (the checkpointer is the claim's until it is acknowledged)
+		return
+	}
 	if err := pl.flush(final); err != nil {
 		pl.log.Warn("final publish failed; the next owner replays from the last checkpoint", "err", brief(err))
 		return
@@ -208,4 +214,44 @@ func brief(err error) string {
 		return s[:limit] + "…"
 	}
 	return err.Error()
+}
+
+// fenced reports whether the group coordinator says that this instance is no longer a member of
+// the generation that gave it the partition: it was expelled while paused or cut off (a "zombie":
+// a long GC or VM pause, a network partition), and another instance may own the partition and
+// publish and checkpoint it already. Such an instance must write nothing more: above all not its
+// clean final checkpoint, which would replace its successor's, so that the next owner would
+// restore it and skip the recovery that the successor's publications need.
+//
+// It asks by committing again the offset of the last checkpoint, which the coordinator refuses
+// from an expelled member and accepts from an owner, also during a rebalance until the owner
+// has rejoined. Other errors (the coordinator out of reach) prove nothing: the caller goes on, and
+// its writes fail or succeed on their own.
+func (pl *partitionLoop) fenced() bool {
+	if pl.gen == nil || !pl.ckpt.has {
+		return false
+	}
+	err := pl.gen.CommitOffsets(map[string]map[int]int64{pl.s.cfg.Topic: {pl.partition: pl.ckpt.last.NextOffset}})
+	if !isFencedErr(err) {
+		return false
+	}
+	pl.s.m.fenced.Inc()
+	pl.log.Error("this instance was expelled from the consumer group while it owned the partition (a long pause, "+
+		"or cut off from the group coordinator); another instance may own it now: not publishing or checkpointing it",
+		"generation", pl.gen.ID, "err", err.Error())
+	return true
+}
+
+// isFencedErr reports whether err is the group coordinator's answer to a member that is not in
+// the group's current generation.
+func isFencedErr(err error) bool {
+	return errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.UnknownMemberId) ||
+		errors.Is(err, kafka.FencedInstanceID)
+}
+
+// hook calls the test hook of the config, if any (Config.hook).
+func (pl *partitionLoop) hook(at string) {
+	if h := pl.s.cfg.hook; h != nil {
+		h(pl, at)
+	}
 }

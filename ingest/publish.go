@@ -146,6 +146,9 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	if pl.claimed() != nil {
 		return // nothing was published either
 	}
+	if pl.fenced() {
+		return
+	}
 	s, p := pl.s, pl.partition
 	start := time.Now()
 	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()
