@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/promtest"
 	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 	"github.com/recordusage/recordusage/window"
@@ -80,18 +81,24 @@ func TestRebalance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cfg := testConfig(brokers, end.Add(time.Minute))
-	stopA := startService(t, ctx, cfg, "a")
-	stopB := startService(t, ctx, cfg, "b")
+	regs := []*prometheus.Registry{prometheus.NewRegistry(), prometheus.NewRegistry(), prometheus.NewRegistry()}
+	stopA := startServiceWith(t, ctx, cfg, "a", regs[0])
+	stopB := startServiceWith(t, ctx, cfg, "b", regs[1])
 	third := len(msgs) / 3
 	produce(t, ctx, cfg, msgs[:third])
 	stopB() // its partitions move to a
 	produce(t, ctx, cfg, msgs[third:2*third])
-	stopC := startService(t, ctx, cfg, "c") // some partitions move to c
+	stopC := startServiceWith(t, ctx, cfg, "c", regs[2]) // some partitions move to c
 	produce(t, ctx, cfg, msgs[2*third:])
 	waitResults(t, ctx, cfg, good)
 	require.Equal(t, len(msgs)-len(good), countDLQ(t, ctx, cfg))
 	stopA()
 	stopC()
+	for _, reg := range regs {
+		// A member handing partitions over in a rebalance is still in its generation: its final
+		// publish and checkpoint are not fenced.
+		require.Zero(t, promtest.Sum(t, reg, "recordusage_fenced_total"))
+	}
 }
 
 // TestProducerPause sends half of the workload, lets ingest catch up and idle while the wall

@@ -69,7 +69,8 @@ func testZombie(t *testing.T, holdAt string) {
 	if holdAt == "checkpoint" {
 		<-held // A pauses while it owns the partition
 	}
-	stopB := startService(t, ctx, cfg, "successor")
+	regB := prometheus.NewRegistry()
+	stopB := startServiceWith(t, ctx, cfg, "successor", regB)
 	if holdAt == "finish" {
 		<-held // A's generation ended: it pauses before its final publish
 	}
@@ -100,4 +101,9 @@ func testZombie(t *testing.T, holdAt string) {
 	}
 	stopB()
 	waitResults(t, ctx, cfg, good)
+	// An owner that stops is not fenced: its last checkpoint is clean, at its offset.
+	require.Zero(t, promtest.Sum(t, regB, "recordusage_fenced_total"))
+	last := latest()
+	require.True(t, last.Clean, "the owner's final checkpoint is clean")
+	require.Equal(t, int64(len(msgs)), last.NextOffset)
 }
