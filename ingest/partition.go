@@ -36,6 +36,7 @@ type partitionLoop struct {
 	out         []kafka.Message // results not yet published
 	dead        []kafka.Message // dead letters not yet published
 	lastCkpt    time.Time
+	ownedAt     time.Time  // when the group last confirmed that this instance owns the partition (see mayPublish)
 	at          time.Time  // while a message is applied, when it arrived (clock); zero otherwise
 	claim       chan error // the result of restore's write saying this owner may publish; see claimed
 	claimErr    error
@@ -144,6 +145,9 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 			interval = s.cfg.BacklogFlushInterval
 		}
 		window.reset(ctx, lastFlush.Add(interval))
+		if !pl.mayPublish() {
+			return // fenced: another instance owns the partition
+		}
 		if !pl.flushRetrying(ctx) {
 			continue // stopping: finish tries once more
 		}
@@ -232,6 +236,9 @@ func (pl *partitionLoop) fenced() bool {
 		return false
 	}
 	err := pl.gen.CommitOffsets(map[string]map[int]int64{pl.s.cfg.Topic: {pl.partition: pl.ckpt.last.NextOffset}})
+	if err == nil {
+		pl.ownedAt = time.Now()
+	}
 	if !isFencedErr(err) {
 		return false
 	}
@@ -240,6 +247,19 @@ func (pl *partitionLoop) fenced() bool {
 		"or cut off from the group coordinator); another instance may own it now: not publishing or checkpointing it",
 		"generation", pl.gen.ID, "err", err.Error())
 	return true
+}
+
+// mayPublish reports whether the partition loop may publish a flush. The group can only have
+// expelled this instance if it missed heartbeats for a session timeout, which a process pause
+// longer than that does (the usual zombie): so when the group last confirmed this instance's
+// ownership (a commit, at every checkpoint) more than half a session timeout ago, it asks again
+// (fenced) before publishing. While the loop runs, checkpoints confirm it every checkpoint
+// interval, and the question costs one commit now and then.
+func (pl *partitionLoop) mayPublish() bool {
+	if time.Since(pl.ownedAt) <= pl.s.cfg.SessionTimeout/2 {
+		return true
+	}
+	return pl.claimed() != nil || !pl.fenced() // (the checkpointer is the claim's until it is acknowledged)
 }
 
 // isFencedErr reports whether err is the group coordinator's answer to a member that is not in

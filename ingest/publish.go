@@ -164,5 +164,7 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 		// The checkpoint holds the offset: the next owner resumes from it whatever was committed.
 		s.m.checkpointErrs.Inc()
 		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", brief(err))
+	} else {
+		pl.ownedAt = time.Now()
 	}
 }

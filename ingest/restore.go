@@ -50,6 +50,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 	pl.reconcileAt = o.next
 	pl.hwm = pl.reconcileAt
 	pl.lastCkpt = time.Now()
+	pl.ownedAt = pl.lastCkpt // the generation that gave it the partition has just begun
 	mustRecover := true
 	var claim func() error // the write that says this owner may publish
 	if ok {

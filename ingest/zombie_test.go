@@ -29,7 +29,7 @@ import (
 //
 // A is held at the two places where a resumed zombie writes: before a periodic checkpoint (paused
 // while it owned the partition), and before its final publish and checkpoint (paused as its
-// generation ended).
+// generation ended); there it is also asked whether a flush may publish after such a pause.
 func TestZombieWritesNothing(t *testing.T) {
 	for _, at := range []string{"checkpoint", "finish"} {
 		t.Run("held at "+at, func(t *testing.T) { testZombie(t, at) })
@@ -48,7 +48,7 @@ func testZombie(t *testing.T, holdAt string) {
 	cfg.SessionTimeout, cfg.HeartbeatInterval, cfg.RebalanceTimeout = 6*time.Second, time.Second, 2*time.Second
 	half := len(msgs) / 2
 
-	var armed atomic.Bool
+	var armed, published atomic.Bool
 	held, resume := make(chan struct{}), make(chan struct{})
 	sentinel := []byte("zombie-sentinel")
 	zombie := cfg
@@ -58,6 +58,10 @@ func testZombie(t *testing.T, holdAt string) {
 		}
 		held <- struct{}{}
 		<-resume
+		// The pause was long: the group has not confirmed A's ownership since. A flush now
+		// must ask, and not publish.
+		pl.ownedAt = time.Time{}
+		published.Store(pl.mayPublish())
 		// A result still to publish when the zombie goes on, as a paused loop may hold.
 		pl.out = append(pl.out, kafka.Message{Key: sentinel, Value: sentinel})
 	}
@@ -91,6 +95,7 @@ func testZombie(t *testing.T, holdAt string) {
 	require.NoError(t, waitFor(ctx, func() bool { return promtest.Sum(t, regA, "recordusage_fenced_total") > 0 }),
 		"A sees that it was fenced")
 	stopA() // A's loop has ended: it wrote what it was going to write
+	require.False(t, published.Load(), "a flush of the zombie after its pause may not publish")
 	require.Equal(t, owners, latest(), "the checkpoint is still B's, not one of the zombie at its old offset")
 	require.False(t, owners.Clean)
 	for p := range cfg.ResultsPartitions {
