@@ -62,7 +62,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		checkpointErrs: counter("recordusage_checkpoint_errors_total", "Checkpoints or commits that failed (they are retried)."),
 
 		fenced: counter("recordusage_fenced_total",
-			"Checkpoints and final publications skipped because the group had expelled this instance (a zombie)."),
+			"Checkpoints and publications skipped because the group had expelled this instance while it ran (a zombie)."),
 		recoveries: counter("recordusage_recoveries_total",
 			"Partitions taken over from an owner that did not stop cleanly (docs/reliability.md)."),
 		recoveryRecs: counter("recordusage_recovery_results_total",
