@@ -167,7 +167,7 @@ func (pl *partitionLoop) finish(ctx context.Context) {
 	defer pl.hook("finished")
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
-	if pl.claimed() == nil && pl.fenced() { // (the checkpointer is the claim's until it is acknowledged)
+	if pl.fenced() {
 		return
 	}
 	if err := pl.flush(final); err != nil {
@@ -232,13 +232,12 @@ func brief(err error) string {
 // has rejoined. Other errors (the coordinator out of reach) prove nothing: the caller goes on, and
 // its writes fail or succeed on their own.
 func (pl *partitionLoop) fenced() bool {
-	if pl.gen == nil || !pl.ckpt.has {
+	// The checkpointer is the claim's until the claim is acknowledged; a claim that failed
+	// published nothing, and nothing will be.
+	if pl.claimed() != nil || pl.gen == nil || !pl.ckpt.has {
 		return false
 	}
-	err := pl.gen.CommitOffsets(map[string]map[int]int64{pl.s.cfg.Topic: {pl.partition: pl.ckpt.last.NextOffset}})
-	if err == nil {
-		pl.ownedAt = time.Now()
-	}
+	err := pl.commit(pl.ckpt.last.NextOffset)
 	if !isFencedErr(err) {
 		return false
 	}
@@ -259,7 +258,17 @@ func (pl *partitionLoop) mayPublish() bool {
 	if time.Since(pl.ownedAt) <= pl.s.cfg.SessionTimeout/2 {
 		return true
 	}
-	return pl.claimed() != nil || !pl.fenced() // (the checkpointer is the claim's until it is acknowledged)
+	return !pl.fenced()
+}
+
+// commit commits offset through the generation, and notes that the group confirmed this
+// instance's ownership when it succeeds (mayPublish).
+func (pl *partitionLoop) commit(offset int64) error {
+	err := pl.gen.CommitOffsets(map[string]map[int]int64{pl.s.cfg.Topic: {pl.partition: offset}})
+	if err == nil {
+		pl.ownedAt = time.Now()
+	}
+	return err
 }
 
 // isFencedErr reports whether err is the group coordinator's answer to a member that is not in

@@ -149,7 +149,7 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	if pl.fenced() {
 		return
 	}
-	s, p := pl.s, pl.partition
+	s := pl.s
 	start := time.Now()
 	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()
 	snap := pl.eng.AppendSnapshot(nil)
@@ -160,11 +160,9 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	}
 	pl.lastCkpt = time.Now()
 	pl.m.checkpointSize.Set(float64(len(snap)))
-	if err := pl.gen.CommitOffsets(map[string]map[int]int64{s.cfg.Topic: {p: pl.next}}); err != nil {
+	if err := pl.commit(pl.next); err != nil {
 		// The checkpoint holds the offset: the next owner resumes from it whatever was committed.
 		s.m.checkpointErrs.Inc()
 		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", brief(err))
-	} else {
-		pl.ownedAt = time.Now()
 	}
 }
