@@ -15,11 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/recordusage/recordusage/event"
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/promtest"
-	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 )
 
@@ -32,8 +30,9 @@ import (
 func TestLostToRetention(t *testing.T) {
 	brokers, _ := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	msgs, _ := workload.Generate(workload.Options{Seed: 11, Projects: 8, Events: 3000, Span: 4 * time.Hour,
+	msgs, good := workload.Generate(workload.Options{Seed: 11, Projects: 8, Events: 3000, Span: 4 * time.Hour,
 		End: end, MaxDelay: 10 * time.Minute, DupShare: 0.02})
+	require.Len(t, good, len(msgs), "no bad messages: good[i] is the event of message i")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	now := end.Add(time.Minute)
@@ -53,12 +52,7 @@ func TestLostToRetention(t *testing.T) {
 	reg = prometheus.NewRegistry()
 	stop = startServiceWith(t, ctx, cfg, "after", reg)
 	defer stop()
-	var kept []reference.Event
-	for i, m := range msgs {
-		if i < half || i >= half+lost {
-			kept = append(kept, referenceEvent(t, m, int64(i)))
-		}
-	}
+	kept := append(good[:half:half], good[half+lost:]...)
 	waitHours(t, ctx, cfg, expectedAt(kept, now.Unix()/60)) // open sessions count through the clock's minute
 	require.Equal(t, float64(lost), promtest.Sum(t, reg, "recordusage_events_lost_total"))
 	require.Equal(t, float64(len(msgs)-half-lost), promtest.Sum(t, reg, "recordusage_events_total"))
@@ -104,18 +98,6 @@ func TestCheckGap(t *testing.T) {
 	pl.next = 1 // all of 1 to 4 deleted, and the message read is past the first left
 	pl.checkGap(9)
 	require.Equal(t, 7.0, promtest.Sum(t, reg, "recordusage_events_lost_total"))
-}
-
-// referenceEvent decodes a workload message, which must be good, as the reference model's event
-// at arrival order off.
-func referenceEvent(t *testing.T, m workload.Message, off int64) reference.Event {
-	t.Helper()
-	require.True(t, m.Good)
-	var d event.Decoder
-	var ev event.Event
-	require.NoError(t, d.Decode(m.Key, m.Value, &ev))
-	return reference.Event{Project: string(ev.ProjectID), Domain: string(bytes.ToLower(ev.PublishDomain)),
-		App: string(ev.App), Stream: string(ev.Stream), Format: string(ev.RecordFormat), Type: ev.Type, Time: ev.Time, Off: off}
 }
 
 // deleteRecordsBefore deletes the records of partition 0 of topic before offset, as the topic's
