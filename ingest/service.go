@@ -51,7 +51,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Service, err
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	return &Service{cfg: cfg, kafka: kc, log: log, m: newMetrics(reg), wallClock: wallClock}, nil
+	// The client's readers, writers and group log the errors kafka-go retries by itself.
+	return &Service{cfg: cfg, kafka: kc.WithLogger(log), log: log, m: newMetrics(reg), wallClock: wallClock}, nil
 }
 
 // Ready reports whether the service has joined the group and restored its partitions.

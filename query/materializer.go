@@ -89,7 +89,8 @@ func NewMaterializer(cfg Config, store *Store, log *slog.Logger, reg prometheus.
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)
 	}
-	mt := &Materializer{cfg: cfg, kafka: kc, store: store, log: log.With("topic", cfg.Topic),
+	// The client's readers log the errors kafka-go retries by itself (each names its topic).
+	mt := &Materializer{cfg: cfg, kafka: kc.WithLogger(log), store: store, log: log.With("topic", cfg.Topic),
 		caughtUpCh: make(chan struct{})}
 	mt.m = newMetrics(reg, store, mt.caughtUp.Load)
 	return mt, nil

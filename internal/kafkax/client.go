@@ -3,6 +3,7 @@ package kafkax
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -15,12 +16,14 @@ const dialTimeout = 10 * time.Second
 // Client is how this process reaches Kafka: the bootstrap brokers and the TLS and SASL settings
 // every connection uses. It is the one place that builds kafka-go dialers and transports, so a
 // reader, writer, consumer group or admin connection cannot forget the security settings.
-// A Client is a small value, safe for concurrent use; copies share the parsed TLS and SASL state.
+// A Client is a small value, safe for concurrent use; copies share the parsed TLS and SASL state
+// and the error log (WithLogger).
 type Client struct {
 	brokers []string
 	sec     Security
 	tls     *tls.Config    // nil: plaintext
 	sasl    sasl.Mechanism // nil: no authentication
+	errLog  *errorLog      // nil: kafka-go's errors are not logged
 }
 
 // NewClient validates sec, reads its certificate files and returns a Client for brokers.
@@ -46,6 +49,18 @@ func NewClient(brokers []string, sec Security) (Client, error) {
 // embedded broker and the test brokers.
 func Plain(brokers ...string) Client { return Client{brokers: append([]string(nil), brokers...)} }
 
+// WithLogger returns a copy of c whose readers, writers and consumer groups log the errors that
+// kafka-go handles and retries by itself (an unreachable broker, a failed fetch or
+// authentication, a moved leader) to log at warn level: each kind of message at most once every
+// ten seconds per component, with the count of repeats held back, and without what every clean
+// shutdown and rebalance reports (errorlog.go). The copies of the result share one rate limiter.
+// A Client without a logger (nil log, or none set) logs none of them: like everything here it
+// does not fall back on a global logger.
+func (c Client) WithLogger(log *slog.Logger) Client {
+	c.errLog = newErrorLog(log, time.Now)
+	return c
+}
+
 // Brokers returns the bootstrap brokers.
 func (c Client) Brokers() []string { return append([]string(nil), c.brokers...) }
 
@@ -66,24 +81,38 @@ func (c Client) Transport() *kafka.Transport {
 	return &kafka.Transport{DialTimeout: dialTimeout, TLS: c.tls, SASL: c.sasl}
 }
 
-// Reader returns kafka.NewReader(rc) reading from the Client's brokers with its dialer.
+// Reader returns kafka.NewReader(rc) reading from the Client's brokers with its dialer, and
+// logging kafka-go's errors to the Client's logger unless rc has an ErrorLogger.
 func (c Client) Reader(rc kafka.ReaderConfig) *kafka.Reader {
 	rc.Brokers, rc.Dialer = c.Brokers(), c.Dialer()
+	if rc.ErrorLogger == nil {
+		if rc.GroupID != "" {
+			rc.ErrorLogger = c.errLog.forComponent("kafka_client", "reader", "group", rc.GroupID, "topic", rc.Topic)
+		} else {
+			rc.ErrorLogger = c.errLog.forComponent("kafka_client", "reader", "topic", rc.Topic, "partition", rc.Partition)
+		}
+	}
 	return kafka.NewReader(rc)
 }
 
 // Writer returns a writer of topic to the Client's brokers, with a transport of its own. The
 // caller sets the other fields (batching, acks) before the first write. The transport keeps
 // the metadata of topic only: by default it would fetch every topic's, every few seconds, and
-// copy it out on every write, which costs in proportion to the topics of the cluster.
+// copy it out on every write, which costs in proportion to the topics of the cluster. The
+// writer logs kafka-go's errors to the Client's logger.
 func (c Client) Writer(topic string, b kafka.Balancer) *kafka.Writer {
 	t := c.Transport()
 	t.MetadataTopics = []string{topic}
-	return &kafka.Writer{Addr: kafka.TCP(c.brokers...), Topic: topic, Balancer: b, Transport: t}
+	return &kafka.Writer{Addr: kafka.TCP(c.brokers...), Topic: topic, Balancer: b, Transport: t,
+		ErrorLogger: c.errLog.forComponent("kafka_client", "writer", "topic", topic)}
 }
 
-// ConsumerGroup returns kafka.NewConsumerGroup(gc) on the Client's brokers with its dialer.
+// ConsumerGroup returns kafka.NewConsumerGroup(gc) on the Client's brokers with its dialer,
+// logging kafka-go's errors to the Client's logger unless gc has an ErrorLogger.
 func (c Client) ConsumerGroup(gc kafka.ConsumerGroupConfig) (*kafka.ConsumerGroup, error) {
 	gc.Brokers, gc.Dialer = c.Brokers(), c.Dialer()
+	if gc.ErrorLogger == nil {
+		gc.ErrorLogger = c.errLog.forComponent("kafka_client", "consumer_group", "group", gc.ID, "topics", gc.Topics)
+	}
 	return kafka.NewConsumerGroup(gc)
 }

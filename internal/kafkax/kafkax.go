@@ -1,7 +1,8 @@
 // Package kafkax holds the Kafka plumbing shared by ingest, query and the load generator: the
-// Client that carries the TLS and SASL settings into every connection, the start-up check that
-// turns a wrong password or certificate into a clear error, creating topics, reading a partition
-// up to its end, and the embedded in-process broker for trying the product out.
+// Client that carries the TLS and SASL settings into every connection (and, given a logger, logs
+// the errors kafka-go retries by itself: errorlog.go), the start-up check that turns a wrong
+// password or certificate into a clear error, creating topics, reading a partition up to its
+// end, and the embedded in-process broker for trying the product out.
 package kafkax
 
 import (
