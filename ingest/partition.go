@@ -97,7 +97,7 @@ func (pl *partitionLoop) openReader() (*kafka.Reader, error) {
 	// (the default 100 messages made it wait on the channel); lag is computed from the high
 	// watermark of each message, so kafka-go's lag polling is off.
 	r := s.kafka.Reader(kafka.ReaderConfig{Topic: s.cfg.Topic, Partition: pl.partition,
-		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096, ReadLagInterval: -1})
+		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: kafkax.FetchMaxWait, QueueCapacity: 4096, ReadLagInterval: -1})
 	if err := r.SetOffset(pl.next); err != nil {
 		kafkax.CloseReader(r)
 		return nil, err

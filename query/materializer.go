@@ -173,7 +173,7 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 	// A partition Reader (no group) starts at kafka.FirstOffset, resolved by the broker when
 	// reading: not the offset read at start-up, which compaction may have removed since.
 	r := mt.kafka.Reader(kafka.ReaderConfig{Topic: mt.cfg.Topic, Partition: p,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: kafkax.FetchMaxWait})
 	defer kafkax.CloseReader(r)
 	offset := mt.m.offsets.WithLabelValues(strconv.Itoa(p))
 	for ctx.Err() == nil {

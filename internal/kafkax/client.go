@@ -81,6 +81,17 @@ func (c Client) Transport() *kafka.Transport {
 	return &kafka.Transport{DialTimeout: dialTimeout, TLS: c.tls, SASL: c.sasl}
 }
 
+// FetchMaxWait is the MaxWait of the readers of partitions that are read while caught up (ingest's
+// input, query's results). A caught-up reader's fetch waits at the broker for new messages, and a
+// new message ends the wait at once, so it costs no latency. kafka-go asks the broker to answer
+// within three quarters of MaxWait and drops the connection when the answer is not read within
+// MaxWait. At 100 ms that left 25 ms, which a loaded process overran now and then (over a hundred
+// times in one run of the ingest tests under the race detector), each time reconnecting, with a
+// new TLS handshake and SASL exchange. At 500 ms, the Java consumer's default fetch.max.wait.ms,
+// the margin is 125 ms, and an idle partition costs the broker two fetches a second instead of
+// ten. It also bounds how long closing a reader waits for the fetch in flight.
+const FetchMaxWait = 500 * time.Millisecond
+
 // Reader returns kafka.NewReader(rc) reading from the Client's brokers with its dialer, and
 // logging kafka-go's errors to the Client's logger unless rc has an ErrorLogger.
 func (c Client) Reader(rc kafka.ReaderConfig) *kafka.Reader {

@@ -106,8 +106,8 @@ const fetchErrorFormat = "the kafka reader got an unknown error reading partitio
 //     the caller sees it when it persists.
 //
 // A fetch whose answer did not come in time is logged at debug level: kafka-go gives the broker
-// a quarter of the reader's MaxWait beyond it (25 ms for ingest's 100 ms), which a loaded broker
-// or process overruns now and then, and the reader reconnects at once. A broker that stops
+// a quarter of the reader's MaxWait beyond it (125 ms at FetchMaxWait), which a loaded broker or
+// process overruns now and then, and the reader reconnects at once. A broker that stops
 // answering fails the reconnection too, which is logged at warn level. Every other message is
 // logged at warn level.
 func classify(format string, args []any) (slog.Level, bool) {
