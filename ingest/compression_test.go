@@ -1,0 +1,73 @@
+package ingest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/promtest"
+	"github.com/recordusage/recordusage/internal/workload"
+)
+
+// TestCompressedInput produces the input as producers in the field do: with another client than
+// ours (franz-go, whose batches are built like the Java client's) and compressed, each partition
+// with another codec (gzip, snappy, lz4, zstd, and none), in batches of a few hundred messages.
+// Every hour must be exact and every bad message dead-lettered: a codec that kafka-go's reader
+// mis-read would lose or garble the messages of its partition.
+func TestCompressedInput(t *testing.T) {
+	brokers, real := kafkatest.Brokers(t)
+	n := 10_000
+	if real {
+		n = 50_000
+	}
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 7, Projects: 40, Events: n, Span: 6 * time.Hour,
+		End: end, MaxDelay: 20 * time.Minute, DupShare: 0.02, BadShare: 0.005})
+	bad := len(msgs) - len(good)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	cfg.Partitions = 5
+	reg := prometheus.NewRegistry()
+	stop := startServiceWith(t, ctx, cfg, "compressed", reg)
+
+	codecs := []kgo.CompressionCodec{kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(),
+		kgo.ZstdCompression(), kgo.NoCompression()}
+	partitions := make([]int, cfg.Partitions)
+	for p := range partitions {
+		partitions[p] = p
+	}
+	var hash kafka.Hash // the partitioner of our own producers: a project's events in one partition
+	var clients []*kgo.Client
+	for p := range cfg.Partitions {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(cfg.Topic),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(codecs[p]),
+			kgo.ProducerLinger(time.Millisecond), kgo.RequiredAcks(kgo.AllISRAcks()))
+		require.NoError(t, err)
+		defer cl.Close()
+		clients = append(clients, cl)
+	}
+	for _, m := range msgs {
+		p := hash.Balance(kafka.Message{Key: m.Key}, partitions...)
+		clients[p].Produce(ctx, &kgo.Record{Key: m.Key, Value: m.Value, Partition: int32(p)}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Errorf("produce to partition %d: %v", p, err)
+			}
+		})
+	}
+	for _, cl := range clients {
+		require.NoError(t, cl.Flush(ctx))
+	}
+
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, bad, countDLQ(t, ctx, cfg), "every bad message is dead-lettered")
+	stop()
+	require.Equal(t, float64(len(msgs)), promtest.Sum(t, reg, "recordusage_events_total"),
+		"events in = applied + dead-lettered")
+}
