@@ -154,6 +154,11 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 	defer func() { s.m.checkpointTime.Observe(time.Since(start).Seconds()) }()
 	snap := pl.eng.AppendSnapshot(nil)
 	if err := pl.ckpt.save(ctx, snap, pl.next, clean); err != nil {
+		if ctx.Err() != nil && !clean {
+			// The partition is stopping: finish checkpoints again, with a context of its own.
+			pl.log.Debug("checkpoint interrupted by the stop", "err", brief(err))
+			return
+		}
 		s.m.checkpointErrs.Inc()
 		pl.log.Warn("checkpoint failed; offsets not committed", "err", brief(err))
 		return
