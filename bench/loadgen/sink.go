@@ -32,6 +32,11 @@ type KafkaConfig struct {
 	// BatchSize and BatchTimeout are the writer's (defaults 5000 and 10ms).
 	BatchSize    int
 	BatchTimeout time.Duration
+	// Compression is the codec of the batches written (default none), as producers in the field
+	// may use: kafka.Gzip, kafka.Snappy, kafka.Lz4 or kafka.Zstd.
+	Compression kafka.Compression
+	// Log receives kafka-go's errors that the writer retries by itself (nil: none).
+	Log *slog.Logger
 }
 
 // KafkaSink writes messages to a Kafka topic with kafka-go, keyed by project and partitioned by
@@ -62,9 +67,11 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 		cfg.BatchTimeout = 10 * time.Millisecond
 	}
 	// Each writer has its own Transport (Client.Writer makes one; a shared default one mixes
-	// connections between writers), and no compression: reading Lz4 back hung in our tests.
+	// connections between writers).
+	kc = kc.WithLogger(cfg.Log)
 	w := kc.Writer(cfg.Topic, &kafka.Hash{})
 	w.RequiredAcks, w.BatchSize, w.BatchTimeout, w.BatchBytes = cfg.RequiredAcks, cfg.BatchSize, cfg.BatchTimeout, 16<<20
+	w.Compression = cfg.Compression
 	return &KafkaSink{kafka: kc, w: w}, nil
 }
 

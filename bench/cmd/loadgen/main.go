@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	kafkaSecurity := cli.RegisterKafkaSecurity(fs)
 	topic := fs.String("topic", "record-events", "topic of recording events")
 	acks := fs.String("acks", "one", "required acks: one or all")
+	compression := fs.String("compression", "none", "codec of the batches written: none, gzip, snappy, lz4 or zstd")
 	out := fs.String("out", "", "write newline-delimited JSON to this file (- for stdout) instead of Kafka")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	if err := cli.ParseWithEnv(fs, args); err != nil {
@@ -98,13 +99,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--acks %q: want one or all", *acks)
 	}
+	var codec kafka.Compression
+	if *compression != "none" {
+		if err := codec.UnmarshalText([]byte(*compression)); err != nil {
+			return fmt.Errorf("--compression %q: want none, gzip, snappy, lz4 or zstd", *compression)
+		}
+	}
 
 	var sink loadgen.Sink
 	var closeSink func() error
 	switch *out {
 	case "":
 		ks, err := loadgen.NewKafkaSink(loadgen.KafkaConfig{Brokers: cli.Split(*brokers), Security: security,
-			Topic: *topic, RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond})
+			Topic: *topic, RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond, Compression: codec, Log: log})
 		if err != nil {
 			return err
 		}

@@ -46,6 +46,7 @@ func TestBadFlags(t *testing.T) {
 	f("--from", "--from", "yesterday")
 	f("then-live", "--mode", "live", "--then-live")
 	f("--acks", "--acks", "two")
+	f("--compression", "--compression", "lz5")
 	f("mode", "--mode", "turbo")
 }
 
