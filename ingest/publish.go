@@ -44,13 +44,17 @@ func (pl *partitionLoop) handle(m kafka.Message) {
 		pl.log.Error("unexpected error applying a message; dead-lettered as internal_error", "offset", m.Offset, "err", err)
 	}
 	s.m.rejected.WithLabelValues(reason.String()).Inc()
-	pl.dead = append(pl.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: []kafka.Header{
-		{Key: "reason", Value: []byte(reason.String())},
-		{Key: "error", Value: []byte(err.Error())},
-		{Key: "source-topic", Value: []byte(m.Topic)},
-		{Key: "source-partition", Value: []byte(strconv.Itoa(m.Partition))},
-		{Key: "source-offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
-	}})
+	// The message as it came, its own headers (a trace id, the producer's) included, then ours:
+	// a message put back into the input after a fix is the original one.
+	headers := make([]kafka.Header, 0, len(m.Headers)+5)
+	headers = append(headers, m.Headers...)
+	headers = append(headers,
+		kafka.Header{Key: "reason", Value: []byte(reason.String())},
+		kafka.Header{Key: "error", Value: []byte(err.Error())},
+		kafka.Header{Key: "source-topic", Value: []byte(m.Topic)},
+		kafka.Header{Key: "source-partition", Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: "source-offset", Value: []byte(strconv.FormatInt(m.Offset, 10))})
+	pl.dead = append(pl.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: headers})
 }
 
 // flush advances the engine and publishes its results and the dead letters, waiting for the

@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+)
+
+// TestDeadLetterRecord checks what a dead letter holds (CONTRACT.md §2): the original key and
+// bytes, the original headers, then the reason, the error and the source topic, partition and
+// offset; one bad message of each kind that a producer can send, among good ones.
+func TestDeadLetterRecord(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, now)
+	cfg.Partitions = 1 // the input's offsets are the order of the messages below
+
+	ev := func(project, typ, at string) []byte {
+		return []byte(`{"project_id":"` + project + `","publish_domain":"d.example.com","app":"live","stream":"s1",` +
+			`"record_format":"HLS","event_type":"` + typ + `","event_time":"` + at + `"}`)
+	}
+	type input struct {
+		key, value []byte
+		reason     string // "" for a good event
+	}
+	inputs := []input{
+		{[]byte("p1"), ev("p1", "RECORD_START", "2026-11-25T11:00:00Z"), ""},
+		{[]byte("p1"), []byte(`{"project_id":`), "not_json"},
+		{[]byte("p1"), []byte(`{"project_id":"p1","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_START"}`), "missing_field"},
+		{[]byte("p1"), ev("p1", "RECORD_PAUSED", "2026-11-25T11:01:00Z"), "unknown_event_type"},
+		{[]byte("p2"), ev("p1", "RECORD_OVER", "2026-11-25T11:02:00Z"), "key_mismatch"},
+		{[]byte("p1"), ev("p1", "RECORD_OVER", "yesterday"), "invalid_event_time"},
+		{[]byte("p1"), ev("p1", "RECORD_START", "2020-01-01T00:00:00Z"), "too_old"},
+		{[]byte("p1"), ev("p1", "RECORD_START", "2026-11-26T12:00:00Z"), "future_time"},
+		{[]byte("p1"), ev("p1", "RECORD_OVER", "2026-11-25T11:30:00Z"), ""},
+	}
+	w := testClient(t, cfg).Writer(cfg.Topic, &kafka.Hash{})
+	w.RequiredAcks, w.BatchSize = kafka.RequireAll, len(inputs)
+	stop := startService(t, ctx, cfg, "dead letters")
+	defer stop()
+	var msgs []kafka.Message
+	for i, in := range inputs {
+		msgs = append(msgs, kafka.Message{Key: in.key, Value: in.value, Headers: []kafka.Header{
+			{Key: "traceparent", Value: []byte("trace-" + strconv.Itoa(i))},
+			{Key: "reason", Value: []byte("the producer's own header of this name")},
+		}})
+	}
+	require.NoError(t, w.WriteMessages(ctx, msgs...))
+	kafkax.CloseWriter(w)
+
+	var bad []int
+	for i, in := range inputs {
+		if in.reason != "" {
+			bad = append(bad, i)
+		}
+	}
+	var dead []kafka.Message
+	require.NoError(t, waitFor(ctx, func() bool {
+		dead = dead[:0]
+		require.NoError(t, testClient(t, cfg).ReadAll(ctx, cfg.DLQTopic, 0, func(m kafka.Message) error {
+			dead = append(dead, m)
+			return nil
+		}))
+		return len(dead) >= len(bad)
+	}))
+	require.Len(t, dead, len(bad), "one dead letter per bad message")
+	for j, d := range dead {
+		i := bad[j]
+		require.Equal(t, inputs[i].key, d.Key, "key of input %d", i)
+		require.Equal(t, inputs[i].value, d.Value, "bytes of input %d", i)
+		require.Len(t, d.Headers, 7, "input %d: its two headers, then ours", i)
+		require.Equal(t, msgs[i].Headers, d.Headers[:2], "input %d: its own headers first", i)
+		ours := map[string]string{}
+		for _, h := range d.Headers[2:] {
+			ours[h.Key] = string(h.Value)
+		}
+		require.Equal(t, inputs[i].reason, ours["reason"], "input %d", i)
+		require.NotEmpty(t, ours["error"], "input %d", i)
+		require.Equal(t, cfg.Topic, ours["source-topic"], "input %d", i)
+		require.Equal(t, "0", ours["source-partition"], "input %d", i)
+		require.Equal(t, strconv.Itoa(i), ours["source-offset"], "input %d", i)
+	}
+}
