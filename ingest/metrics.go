@@ -14,6 +14,7 @@ import (
 type metrics struct {
 	eventsIn      prometheus.Counter
 	lost          prometheus.Counter
+	markers       *prometheus.CounterVec
 	rejected      *prometheus.CounterVec
 	lateCorrected prometheus.Counter
 	published     prometheus.Counter
@@ -42,9 +43,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	seconds := prometheus.ExponentialBuckets(0.001, 2.5, 12) // 1 ms … 24 s
 	m := &metrics{
-		eventsIn: counter("recordusage_events_total", "Messages read from the input topic."),
+		eventsIn: counter("recordusage_events_total", "Messages read from the input topic, transaction markers aside."),
 		lost: counter("recordusage_events_lost_total",
 			"Input messages deleted (by the topic's retention) before ingest read them: their events are missing from the results."),
+		markers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_transaction_markers_total",
+			Help: "Transaction markers read from the input topic (written by transactional producers), by marker: commit or abort."},
+			[]string{"marker"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_events_rejected_total",
 			Help: "Messages sent to the dead-letter topic, by reason."}, []string{"reason"}),
 		lateCorrected: counter("recordusage_late_corrections_total",
@@ -83,8 +87,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range event.AllReasons() {
 		m.rejected.WithLabelValues(r.String())
 	}
+	m.markers.WithLabelValues("commit")
+	m.markers.WithLabelValues("abort")
 	if reg != nil {
-		reg.MustRegister(m.eventsIn, m.lost, m.rejected, m.lateCorrected, m.published, m.partitions,
+		reg.MustRegister(m.eventsIn, m.lost, m.markers, m.rejected, m.lateCorrected, m.published, m.partitions,
 			m.flushDuration, m.flushOverruns, m.checkpointTime, m.checkpointErrs,
 			m.fenced, m.recoveries, m.recoveryRecs, m.recovering,
 			m.lag, m.checkpointAge, m.checkpointSize, m.watermark, m.watermarkLag, m.recordings, m.series)

@@ -15,7 +15,6 @@ import (
 // handle decodes and applies one message; a rejected one becomes a dead letter.
 func (pl *partitionLoop) handle(m kafka.Message) {
 	s := pl.s
-	s.m.eventsIn.Inc()
 	if m.Offset > pl.next+1 {
 		pl.checkGap(m.Offset)
 	}
@@ -23,6 +22,11 @@ func (pl *partitionLoop) handle(m kafka.Message) {
 	if pl.caughtUp {
 		pl.setCaughtUp(false) // published up to here only once flushed
 	}
+	if marker, ok := transactionMarker(m); ok {
+		pl.marker(m.Offset, marker)
+		return
+	}
+	s.m.eventsIn.Inc()
 	key := m.Key
 	if key == nil {
 		key = []byte{} // a message without a key cannot be routed by project: a key mismatch
@@ -173,5 +177,36 @@ func (pl *partitionLoop) checkpointAs(ctx context.Context, clean bool) {
 		// The checkpoint holds the offset: the next owner resumes from it whatever was committed.
 		s.m.checkpointErrs.Inc()
 		pl.log.Warn("commit failed after a checkpoint", "offset", pl.next, "err", brief(err))
+	}
+}
+
+// transactionMarker reports whether m is a transaction marker, and which: the control record
+// that a transaction's commit or abort writes into each partition the transaction wrote to.
+// kafka-go's reader delivers it as a message (segmentio/kafka-go#1446): the key is the control
+// record key (version 0, then type 0 for abort or 1 for commit), the value its version 0 and the
+// coordinator's epoch. No event looks like it, since an event's value starts with '{'.
+func transactionMarker(m kafka.Message) (string, bool) {
+	k, v := m.Key, m.Value
+	if len(k) != 4 || k[0] != 0 || k[1] != 0 || k[2] != 0 || k[3] > 1 || len(v) != 6 || v[0] != 0 || v[1] != 0 ||
+		len(m.Headers) != 0 {
+		return "", false
+	}
+	if k[3] == 0 {
+		return "abort", true
+	}
+	return "commit", true
+}
+
+// marker counts a transaction marker, which is not an event. An abort is logged: kafka-go reads
+// the messages of aborted transactions like any other (it does not filter them, whatever the
+// isolation level), so their events were counted. Events that the producer sends again after
+// the abort count once (an exact duplicate has no effect); events it never sends again stay
+// counted.
+func (pl *partitionLoop) marker(offset int64, marker string) {
+	pl.s.m.markers.WithLabelValues(marker).Inc()
+	if marker == "abort" {
+		pl.log.Warn("the input holds an aborted transaction: its events were counted (kafka-go does not filter them); "+
+			"they count once if the producer sends them again, which transactional producers do when they retry",
+			"marker_offset", offset)
 	}
 }

@@ -167,9 +167,10 @@ func (pl *partitionLoop) skipDeleted(first int64) {
 
 // checkGap is called when the next message read is at offset, more than one past pl.next: the
 // messages between were deleted by the topic's retention while the partition lagged behind
-// (skipDeleted says so), or were never there. A gap of one is a transaction marker (a producer
-// that commits transactions leaves one per transaction) and is not checked; a longer one costs
-// a look-up of the partition's first offset, which a topic without deletions never needs.
+// (skipDeleted says so), or were never there. A gap of one is not checked: it is a transaction
+// marker for a reader that hides them (kafka-go's delivers them, for now: transactionMarker);
+// a longer one costs a look-up of the partition's first offset, which a topic without deletions
+// never needs.
 func (pl *partitionLoop) checkGap(offset int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
