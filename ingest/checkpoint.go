@@ -34,6 +34,9 @@ type manifest struct {
 	// recovers (docs/reliability.md); one restoring a clean one rewrites it as not clean before
 	// it publishes anything.
 	Clean bool `json:"clean"`
+	// InputPartitions is the input topic's partition count when the checkpoint was written (0 in
+	// checkpoints older than the field): a restore that finds another count says so (restore).
+	InputPartitions int `json:"input_partitions,omitempty"`
 }
 
 // checkpointer reads and writes the checkpoints of one input partition. It belongs to the
@@ -43,10 +46,12 @@ type checkpointer struct {
 	topic     string // the checkpoint topic
 	input     string // the input topic, part of every key
 	partition int    // input partition
-	writer    *kafka.Writer
-	last      manifest
-	has       bool
-	chunks    [2]int // chunks written in each slot, to delete the extra ones
+	// inputPartitions is the input topic's partition count, written into every manifest.
+	inputPartitions int
+	writer          *kafka.Writer
+	last            manifest
+	has             bool
+	chunks          [2]int // chunks written in each slot, to delete the extra ones
 }
 
 func (c *checkpointer) prefix() string {
@@ -106,7 +111,8 @@ func (c *checkpointer) load(ctx context.Context, ckptPartitions int) (snap []byt
 // save writes a checkpoint and returns once the broker has acknowledged all of it. clean says
 // that the caller will publish nothing after it.
 func (c *checkpointer) save(ctx context.Context, snap []byte, next int64, clean bool) error {
-	m := manifest{Slot: 0, Epoch: 1, Size: len(snap), CRC: crc32.Checksum(snap, castagnoli), NextOffset: next, Clean: clean}
+	m := manifest{Slot: 0, Epoch: 1, Size: len(snap), CRC: crc32.Checksum(snap, castagnoli), NextOffset: next, Clean: clean,
+		InputPartitions: c.inputPartitions}
 	if c.has {
 		m.Slot, m.Epoch = 1-c.last.Slot, c.last.Epoch+1
 	}
@@ -137,7 +143,7 @@ func (c *checkpointer) save(ctx context.Context, snap []byte, next int64, clean 
 // publishing anything after restoring a clean checkpoint.
 func (c *checkpointer) markDirty(ctx context.Context) error {
 	m := c.last
-	m.Clean = false
+	m.Clean, m.InputPartitions = false, c.inputPartitions
 	return c.writeManifest(ctx, m)
 }
 

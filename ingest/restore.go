@@ -22,7 +22,7 @@ import (
 func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready func()) error {
 	s := pl.s
 	pl.ckpt = &checkpointer{kafka: s.kafka, topic: s.cfg.CheckpointTopic, input: s.cfg.Topic,
-		partition: pl.partition, writer: s.checkpoints}
+		partition: pl.partition, inputPartitions: int(s.inputPartitions.Load()), writer: s.checkpoints}
 	type offsets struct {
 		first, next int64
 		err         error
@@ -59,6 +59,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 			return err
 		}
 		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
+		pl.checkPartitionCount(pl.ckpt.last.InputPartitions)
 		pl.skipDeleted(first)
 		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
 			claim = func() error {
@@ -181,4 +182,22 @@ func (pl *partitionLoop) checkGap(offset int64) {
 		return
 	}
 	pl.skipDeleted(min(first, offset))
+}
+
+// checkPartitionCount compares the input topic's partition count when the restored checkpoint was
+// written (0: unknown, an older checkpoint) with the count now. Kafka places a key by its hash
+// modulo the count, so after partitions were added most projects' new events go to another
+// partition than their earlier ones, and two partitions count them separately: the results are
+// wrong for them, which nothing here can repair (docs/operations.md, Scaling out). The next
+// checkpoint records the new count, so each partition says it once.
+func (pl *partitionLoop) checkPartitionCount(was int) {
+	now := pl.ckpt.inputPartitions
+	if was == 0 || now == 0 || was == now {
+		return
+	}
+	pl.s.m.partitionsChanged.Inc()
+	pl.log.Error("the input topic's partition count changed since this partition's checkpoint: projects' events are now "+
+		"split between partitions, which count them separately, and their results are wrong; make the producers place "+
+		"keys by the old count, or move to a new topic (docs/operations.md, Scaling out)",
+		"topic", pl.s.cfg.Topic, "partitions_before", was, "partitions_now", now)
 }

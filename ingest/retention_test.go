@@ -122,3 +122,52 @@ func deleteRecordsBefore(t *testing.T, ctx context.Context, brokers []string, to
 	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode))
 	require.Equal(t, offset, resp.Topics[0].Partitions[0].LowWatermark)
 }
+
+// TestInputPartitionsChanged adds a partition to the input topic between two runs: each
+// partition restored from a checkpoint written with the old count says so (the metric and an
+// error); a run after that, whose checkpoints have the new count, says nothing.
+func TestInputPartitionsChanged(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 5, Projects: 8, Events: 1000, Span: 2 * time.Hour,
+		End: end, MaxDelay: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	cfg.Partitions = 2
+	stop := startService(t, ctx, cfg, "before")
+	produce(t, ctx, cfg, msgs)
+	waitResults(t, ctx, cfg, good)
+	stop()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = 10_000
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = cfg.Topic, 3
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode))
+
+	run := func(name string) float64 {
+		reg := prometheus.NewRegistry()
+		svc, err := New(cfg, slog.New(slog.DiscardHandler).With("instance", name), reg)
+		require.NoError(t, err)
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(rctx) }()
+		require.NoError(t, waitFor(ctx, func() bool {
+			return svc.Ready() && promtest.Sum(t, reg, "recordusage_assigned_partitions") == 3
+		}))
+		stop()
+		require.NoError(t, <-done)
+		return promtest.Sum(t, reg, "recordusage_input_partitions_changed_total")
+	}
+	require.Equal(t, 2.0, run("after"), "both partitions with a checkpoint say so")
+	require.Equal(t, 0.0, run("later"), "their checkpoints now have the new count")
+	waitResults(t, ctx, cfg, good)
+}

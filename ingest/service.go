@@ -29,7 +29,8 @@ type Service struct {
 
 	results, dlq, checkpoints *kafka.Writer
 	ckptPartitions            int
-	wallClock                 bool // cfg.Now is time.Now: the partition loops share their reads of it (clock)
+	inputPartitions           atomic.Int64 // the input topic's partition count, learned at start-up and at each generation
+	wallClock                 bool         // cfg.Now is time.Now: the partition loops share their reads of it (clock)
 	ready                     atomic.Bool
 	assigned                  atomic.Int64
 	caughtUp                  atomic.Int64 // assigned partitions read to their end and published
@@ -107,6 +108,7 @@ func (s *Service) prepare(ctx context.Context) error {
 		return err
 	}
 	s.ckptPartitions = counts[c.CheckpointTopic]
+	s.inputPartitions.Store(int64(counts[c.Topic]))
 	return nil
 }
 
@@ -170,6 +172,7 @@ func (s *Service) generations(ctx context.Context, group *kafka.ConsumerGroup) {
 // start starts the partition loops of a generation; the service is ready once all are restored.
 func (s *Service) start(ctx context.Context, gen *kafka.Generation) {
 	assigned := gen.Assignments[s.cfg.Topic]
+	s.learnInputPartitions(ctx)
 	s.log.Info("partitions assigned", "generation", gen.ID, "count", len(assigned))
 	s.m.partitions.Set(float64(len(assigned)))
 	s.assigned.Store(int64(len(assigned)))
@@ -192,3 +195,17 @@ func (s *Service) start(ctx context.Context, gen *kafka.Generation) {
 
 // dlqMaxBytes bounds a batch of dead letters; the dead-letter topic accepts batches this big.
 const dlqMaxBytes = 8 << 20
+
+// learnInputPartitions reads the input topic's partition count again: partitions may have been
+// added since start-up (the group watches for that, and a new generation follows). On an error
+// the count known before stays.
+func (s *Service) learnInputPartitions(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := s.kafka.WaitPartitions(ctx, s.cfg.Topic)
+	if err != nil {
+		s.log.Warn("cannot read the input topic's partition count; keeping the one known", "err", err)
+		return
+	}
+	s.inputPartitions.Store(int64(n))
+}
