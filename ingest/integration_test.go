@@ -57,18 +57,27 @@ func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Mess
 	}
 }
 
-// readResults materializes the results topic: the latest value of every key.
+// readResults materializes the results topic: the latest value of every key. Every record must
+// name the input partition that wrote it (results.SourceHeader), the same for all of a series.
 func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.SeriesHour]window.Peak {
 	t.Helper()
 	n, err := testClient(t, cfg).WaitPartitions(ctx, cfg.ResultsTopic)
 	require.NoError(t, err)
 	out := map[reference.SeriesHour]window.Peak{}
+	source := map[[2]string]string{}
 	for p := range n {
 		require.NoError(t, testClient(t, cfg).ReadAll(ctx, cfg.ResultsTopic, p, func(m kafka.Message) error {
 			r, err := results.Decode(m.Key, m.Value)
 			if err != nil {
 				return err
 			}
+			require.Len(t, m.Headers, 1, "record %s", m.Key)
+			require.Equal(t, results.SourceHeader, m.Headers[0].Key)
+			series, from := [2]string{r.ProjectID, r.Domain}, string(m.Headers[0].Value)
+			if was, ok := source[series]; ok {
+				require.Equal(t, was, from, "the input partition of series %v", series)
+			}
+			source[series] = from
 			k := reference.Key(r.ProjectID, r.Domain, r.Hour)
 			if r.Peak.Count == 0 {
 				delete(out, k) // a tombstone or a zero: both read as 0

@@ -22,10 +22,11 @@ type partitionLoop struct {
 	log       *slog.Logger
 	m         *partitionMetrics
 
-	eng  *engine.Engine
-	ckpt *checkpointer
-	next int64 // offset of the next message to apply
-	hwm  int64 // high watermark seen with the last message, or at the start
+	eng    *engine.Engine
+	ckpt   *checkpointer
+	source []kafka.Header // of every result record: results.SourceHeader, this partition (shared, read-only)
+	next   int64          // offset of the next message to apply
+	hwm    int64          // high watermark seen with the last message, or at the start
 
 	// reconcileAt is the end of the partition when the owner started: a predecessor cannot have
 	// read further, so a recovering engine reconciles once it has applied everything before it.

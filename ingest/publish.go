@@ -74,9 +74,12 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		s.m.lateCorrected.Add(float64(late - pl.late))
 		pl.late = late
 	}
+	if pl.source == nil {
+		pl.source = []kafka.Header{{Key: results.SourceHeader, Value: []byte(strconv.Itoa(pl.partition))}}
+	}
 	emit := func(r results.Record) {
 		k, v := results.Encode(r)
-		pl.out = append(pl.out, kafka.Message{Key: k, Value: v})
+		pl.out = append(pl.out, kafka.Message{Key: k, Value: v, Headers: pl.source})
 	}
 	pl.eng.Flush(caughtUp, emit)
 	if pl.eng.Recovering() && pl.next >= pl.reconcileAt {

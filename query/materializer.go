@@ -176,6 +176,7 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: kafkax.FetchMaxWait})
 	defer kafkax.CloseReader(r)
 	offset := mt.m.offsets.WithLabelValues(strconv.Itoa(p))
+	split := newSplits()
 	for ctx.Err() == nil {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -185,7 +186,7 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 			}
 			continue
 		}
-		mt.apply(m)
+		mt.apply(m, split)
 		offset.Set(float64(m.Offset))
 		if !reached && m.Offset+1 >= end {
 			reached = true
@@ -195,13 +196,21 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 	}
 }
 
-// apply decodes one record into the store; a bad record is counted and skipped.
-func (mt *Materializer) apply(m kafka.Message) {
+// apply decodes one record into the store; a bad record is counted and skipped. split is the
+// calling goroutine's.
+func (mt *Materializer) apply(m kafka.Message, split *splits) {
 	rec, err := results.Decode(m.Key, m.Value)
 	if err != nil {
 		mt.m.bad.Inc()
 		mt.log.Debug("bad result record skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
 		return
+	}
+	if was, now, ok := split.check(rec, m.Headers); ok {
+		mt.m.split.Inc()
+		mt.log.Error("a series' results come from two input partitions: the project's events are split between them, "+
+			"which count them separately, and its results are wrong; all producers must place keys alike, and the input "+
+			"topic's partition count must not change (docs/operations.md, Topics)",
+			"project_id", rec.ProjectID, "domain", rec.Domain, "input_partitions", []int{was, now})
 	}
 	if rec.HourTime().Before(mt.cfg.Now().Add(-mt.cfg.Retain)) {
 		mt.m.expired.Inc()
@@ -234,4 +243,44 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// splits finds the series whose records name two input partitions (results.SourceHeader). Each
+// goroutine reading a results partition has its own: the hours of a series are spread over the
+// results partitions, so each sees records of most series, and needs no lock.
+type splits struct {
+	source   map[seriesKey]int // the input partition of each series' records
+	reported map[seriesKey]bool
+}
+
+func newSplits() *splits {
+	return &splits{source: map[seriesKey]int{}, reported: map[seriesKey]bool{}}
+}
+
+// check notes the input partition of rec and reports, once per series, a record from another
+// input partition than the series' earlier records.
+func (sp *splits) check(rec results.Record, headers []kafka.Header) (was, now int, split bool) {
+	now = -1
+	for _, h := range headers {
+		if h.Key == results.SourceHeader {
+			n, err := strconv.Atoi(string(h.Value))
+			if err == nil && n >= 0 {
+				now = n
+			}
+		}
+	}
+	if now < 0 {
+		return 0, 0, false // written before the header existed, or not by ingest
+	}
+	k := seriesKey{rec.ProjectID, rec.Domain}
+	was, seen := sp.source[k]
+	if !seen {
+		sp.source[k] = now
+		return 0, 0, false
+	}
+	if was == now || sp.reported[k] {
+		return 0, 0, false
+	}
+	sp.reported[k] = true
+	return was, now, true
 }

@@ -187,3 +187,29 @@ func TestServiceEmptyTopicIsReady(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Len(t, got, 24)
 }
+
+// TestSplitSeries: records of one series naming two input partitions are reported once, as a
+// metric; records naming one partition, or none (older records), are not.
+func TestSplitSeries(t *testing.T) {
+	brokers := startBroker(t, 1)
+	from := func(p string, m kafka.Message) kafka.Message {
+		m.Headers = []kafka.Header{{Key: results.SourceHeader, Value: []byte(p)}}
+		return m
+	}
+	publish(t, brokers,
+		from("1", result("proj_a", "", "2026-11-25T07:12:00Z", 3)),
+		from("1", result("proj_a", "push.a.com", "2026-11-25T07:12:00Z", 3)),
+		from("1", result("proj_a", "", "2026-11-25T08:12:00Z", 2)),
+		from("4", result("proj_a", "", "2026-11-25T09:12:00Z", 1)), // split
+		from("1", result("proj_a", "", "2026-11-25T10:12:00Z", 1)), // the same split: reported once
+		from("1", result("proj_a", "push.a.com", "2026-11-25T08:12:00Z", 3)),
+		from("2", result("proj_b", "", "2026-11-25T07:12:00Z", 3)),
+		result("proj_b", "", "2026-11-25T08:12:00Z", 3), // no header: an older record
+		from("2", result("proj_b", "", "2026-11-25T09:12:00Z", 3)),
+		from("x", result("proj_b", "", "2026-11-25T10:12:00Z", 3)), // not a partition: ignored
+	)
+	svc := newService(t, brokers)
+	svc.run(t)
+	require.Equal(t, 10.0, promtest.Sum(t, svc.reg, "recordusage_query_records_total"))
+	require.Equal(t, 1.0, promtest.Sum(t, svc.reg, "recordusage_query_split_series_total"))
+}

@@ -9,6 +9,7 @@ type metrics struct {
 	records prometheus.Counter
 	bad     prometheus.Counter
 	expired prometheus.Counter
+	split   prometheus.Counter
 	offsets *prometheus.GaugeVec
 }
 
@@ -20,13 +21,15 @@ func newMetrics(reg prometheus.Registerer, store *Store, ready func() bool) *met
 			Help: "Result records that could not be decoded and were skipped."}),
 		expired: prometheus.NewCounter(prometheus.CounterOpts{Name: "recordusage_query_expired_records_total",
 			Help: "Result records older than the retention, skipped."}),
+		split: prometheus.NewCounter(prometheus.CounterOpts{Name: "recordusage_query_split_series_total",
+			Help: "Series whose result records came from two input partitions: the project's events are split between them, and its results are wrong."}),
 		offsets: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "recordusage_query_partition_offset",
 			Help: "Offset of the last result record read, per partition."}, []string{"partition"}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.records, m.bad, m.expired, m.offsets,
+	reg.MustRegister(m.records, m.bad, m.expired, m.split, m.offsets,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recordusage_query_caught_up",
 			Help: "1 once every partition of the results topic was read up to its start-up end."},
 			func() float64 {
