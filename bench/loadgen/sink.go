@@ -35,12 +35,15 @@ type KafkaConfig struct {
 	// Compression is the codec of the batches written (default none), as producers in the field
 	// may use: kafka.Gzip, kafka.Snappy, kafka.Lz4 or kafka.Zstd.
 	Compression kafka.Compression
+	// Balancer places each key in a partition (default kafka.Murmur2Balancer, as the Java
+	// client does). It must place keys as the topic's other producers do (docs/operations.md).
+	Balancer kafka.Balancer
 	// Log receives kafka-go's errors that the writer retries by itself (nil: none).
 	Log *slog.Logger
 }
 
 // KafkaSink writes messages to a Kafka topic with kafka-go, keyed by project and partitioned by
-// the hash of the key, as every producer of record-events must.
+// the hash of the key (KafkaConfig.Balancer), as every producer of record-events must.
 type KafkaSink struct {
 	kafka kafkax.Client
 	w     *kafka.Writer
@@ -69,7 +72,10 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	// Each writer has its own Transport (Client.Writer makes one; a shared default one mixes
 	// connections between writers).
 	kc = kc.WithLogger(cfg.Log)
-	w := kc.Writer(cfg.Topic, &kafka.Hash{})
+	if cfg.Balancer == nil {
+		cfg.Balancer = kafka.Murmur2Balancer{}
+	}
+	w := kc.Writer(cfg.Topic, cfg.Balancer)
 	w.RequiredAcks, w.BatchSize, w.BatchTimeout, w.BatchBytes = cfg.RequiredAcks, cfg.BatchSize, cfg.BatchTimeout, 16<<20
 	w.Compression = cfg.Compression
 	return &KafkaSink{kafka: kc, w: w}, nil

@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	topic := fs.String("topic", "record-events", "topic of recording events")
 	acks := fs.String("acks", "one", "required acks: one or all")
 	compression := fs.String("compression", "none", "codec of the batches written: none, gzip, snappy, lz4 or zstd")
+	partitioner := fs.String("partitioner", "murmur2", "how keys are placed in partitions, as the topic's other producers do: "+
+		"murmur2 (the Java client's), crc32 (librdkafka's default) or fnv1a (Sarama's, kafka-go's Hash)")
 	out := fs.String("out", "", "write newline-delimited JSON to this file (- for stdout) instead of Kafka")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	if err := cli.ParseWithEnv(fs, args); err != nil {
@@ -99,6 +101,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--acks %q: want one or all", *acks)
 	}
+	var balancer kafka.Balancer
+	switch *partitioner {
+	case "murmur2":
+		balancer = kafka.Murmur2Balancer{}
+	case "crc32":
+		balancer = kafka.CRC32Balancer{}
+	case "fnv1a":
+		balancer = &kafka.Hash{}
+	default:
+		return fmt.Errorf("--partitioner %q: want murmur2, crc32 or fnv1a", *partitioner)
+	}
 	var codec kafka.Compression
 	if *compression != "none" {
 		if err := codec.UnmarshalText([]byte(*compression)); err != nil {
@@ -111,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch *out {
 	case "":
 		ks, err := loadgen.NewKafkaSink(loadgen.KafkaConfig{Brokers: cli.Split(*brokers), Security: security,
-			Topic: *topic, RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond, Compression: codec, Log: log})
+			Topic: *topic, RequiredAcks: ka, BatchSize: 5000, BatchTimeout: 10 * time.Millisecond, Compression: codec, Balancer: balancer, Log: log})
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ func TestBadFlags(t *testing.T) {
 	f("then-live", "--mode", "live", "--then-live")
 	f("--acks", "--acks", "two")
 	f("--compression", "--compression", "lz5")
+	f("--partitioner", "--partitioner", "random")
 	f("mode", "--mode", "turbo")
 }
 
