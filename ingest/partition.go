@@ -22,6 +22,8 @@ type partitionLoop struct {
 	log       *slog.Logger
 	m         *partitionMetrics
 
+	fetchFailures kafkax.Failures
+
 	eng    *engine.Engine
 	ckpt   *checkpointer
 	source []kafka.Header // of every result record: results.SourceHeader, this partition (shared, read-only)
@@ -125,6 +127,7 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 		now := time.Now()
 		switch {
 		case err == nil:
+			pl.fetchFailures.Succeeded(pl.log, "fetching works again")
 			if s.wallClock {
 				pl.at = now
 			}
@@ -133,7 +136,7 @@ func (pl *partitionLoop) consume(ctx context.Context, r *kafka.Reader) {
 		case ctx.Err() != nil:
 			continue
 		case !errors.Is(err, context.DeadlineExceeded):
-			pl.log.Warn("fetch failed; retrying", "err", brief(err))
+			pl.fetchFailures.Failed(ctx, pl.log, "fetch failed; kafka-go retries until it works again", brief(err))
 			continue
 		}
 		if now.Sub(lastFlush) < s.cfg.BacklogFlushInterval && err == nil && len(pl.out)+len(pl.dead) < 10_000 &&

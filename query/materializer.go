@@ -177,15 +177,17 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 	defer kafkax.CloseReader(r)
 	offset := mt.m.offsets.WithLabelValues(strconv.Itoa(p))
 	split := newSplits()
+	var failures kafkax.Failures
 	for ctx.Err() == nil {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Warn("fetch failed; retrying", "err", err)
+				failures.Failed(ctx, log, "fetch failed; retrying until it works again", err)
 				sleep(ctx, mt.cfg.RetryBackoff)
 			}
 			continue
 		}
+		failures.Succeeded(log, "fetching works again")
 		mt.apply(m, split)
 		offset.Set(float64(m.Offset))
 		if !reached && m.Offset+1 >= end {

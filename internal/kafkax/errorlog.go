@@ -196,3 +196,28 @@ func (l *repeatLimiter) forgetLocked(now time.Time) {
 		delete(l.mu.seen, oldest)
 	}
 }
+
+// Failures logs a run of failures of one repeated operation, such as a partition's fetches that
+// kafka-go retries by itself (logging why, rate-limited, through the Client's logger): the first
+// failure of a run at warn level, the others at debug, and the first success after them at info.
+// The zero value is ready; it belongs to one goroutine.
+type Failures struct{ n int }
+
+// Failed logs a failure of the operation that msg describes; err is the error or a short form of
+// it.
+func (f *Failures) Failed(ctx context.Context, log *slog.Logger, msg string, err any) {
+	f.n++
+	level := slog.LevelDebug
+	if f.n == 1 {
+		level = slog.LevelWarn
+	}
+	log.Log(ctx, level, msg, "err", err, "failures_in_a_row", f.n)
+}
+
+// Succeeded ends a run of failures, if any, saying so with msg.
+func (f *Failures) Succeeded(log *slog.Logger, msg string) {
+	if f.n > 0 {
+		log.Info(msg, "failures_in_a_row", f.n)
+		f.n = 0
+	}
+}

@@ -205,3 +205,29 @@ func TestErrorLoggerWiring(t *testing.T) {
 	require.IsType(t, own, errorLogger(lc, kafka.ReaderConfig{Topic: "t", ErrorLogger: own}), "the caller's own is kept")
 	require.Nil(t, c.Writer("t", &kafka.Hash{}).ErrorLogger, "WithLogger returned a copy")
 }
+
+// TestFailures: a run of failures is logged at warn level once, then at debug, and its end at
+// info; the next run starts again at warn.
+func TestFailures(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	var f Failures
+	f.Succeeded(log, "works again") // no run: nothing
+	for range 3 {
+		f.Failed(context.Background(), log, "fetch failed", errors.New("broker down"))
+	}
+	f.Succeeded(log, "works again")
+	f.Failed(context.Background(), log, "fetch failed", "short form")
+	require.Equal(t, `level=WARN msg="fetch failed" err="broker down" failures_in_a_row=1
+level=DEBUG msg="fetch failed" err="broker down" failures_in_a_row=2
+level=DEBUG msg="fetch failed" err="broker down" failures_in_a_row=3
+level=INFO msg="works again" failures_in_a_row=3
+level=WARN msg="fetch failed" err="short form" failures_in_a_row=1
+`, buf.String())
+}
