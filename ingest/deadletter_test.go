@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/workload"
 )
 
 // TestDeadLetterRecord checks what a dead letter holds (CONTRACT.md §2): the original key and
@@ -89,4 +92,64 @@ func TestDeadLetterRecord(t *testing.T) {
 		require.Equal(t, "0", ours["source-partition"], "input %d", i)
 		require.Equal(t, strconv.Itoa(i), ours["source-offset"], "input %d", i)
 	}
+}
+
+// TestTopicsCreatedByHand runs ingest on topics created beforehand with Kafka's defaults (a 1 MiB
+// max.message.bytes for results and dead letters), as an operator may create them: a burst of
+// bad messages larger together than 1 MiB, and one bad message of 2 MiB (the input topic allows
+// it), must not stop the partition. The burst goes out in batches the topic accepts, the big
+// message is dead-lettered truncated, with its original length in a header, and every hour of
+// the good events after them is exact.
+func TestTopicsCreatedByHand(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 4, Projects: 10, Events: 2000, Span: 4 * time.Hour,
+		End: end, MaxDelay: time.Minute, BadShare: 0})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	cfg.Partitions = 2
+	c := testClient(t, cfg)
+	require.NoError(t, c.EnsureTopics(ctx,
+		kafkax.TopicSpec{Name: cfg.Topic, Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"max.message.bytes": "4194304"}},
+		kafkax.TopicSpec{Name: cfg.ResultsTopic, Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}},
+		kafkax.TopicSpec{Name: cfg.CheckpointTopic, Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}},
+		kafkax.TopicSpec{Name: cfg.DLQTopic, Partitions: 2, ReplicationFactor: 1}))
+	stop := startService(t, ctx, cfg, "topics by hand")
+	defer stop()
+
+	var burst []workload.Message
+	for i := range 8_000 { // about 2.5 MB of dead letters
+		p := fmt.Sprintf("project-%03d", i%10)
+		burst = append(burst, workload.Message{Key: []byte(p),
+			Value: []byte(`{"project_id":"` + p + `","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_PAUSED",` +
+				`"event_time":"2026-11-25T07:20:40Z","event_id":"` + strings.Repeat("x", 100) + `"}`)})
+	}
+	produce(t, ctx, cfg, burst)
+	big := []byte(`{"project_id":"project-000","padding":"` + strings.Repeat("y", 2<<20) + `"}`)
+	w := c.Writer(cfg.Topic, &kafka.Hash{})
+	w.RequiredAcks, w.BatchBytes = kafka.RequireAll, 4<<20
+	require.NoError(t, w.WriteMessages(ctx, kafka.Message{Key: []byte("project-000"), Value: big}))
+	kafkax.CloseWriter(w)
+	produce(t, ctx, cfg, msgs)
+
+	waitResults(t, ctx, cfg, good)
+	require.Equal(t, len(burst)+1, countDLQ(t, ctx, cfg))
+	var truncated []kafka.Message
+	for p := range cfg.Partitions {
+		require.NoError(t, c.ReadAll(ctx, cfg.DLQTopic, p, func(m kafka.Message) error {
+			for _, h := range m.Headers {
+				if h.Key == "truncated" {
+					truncated = append(truncated, m)
+				}
+			}
+			return nil
+		}))
+	}
+	require.Len(t, truncated, 1, "the big message only")
+	d := truncated[0]
+	require.Equal(t, strconv.Itoa(len(big)), string(d.Headers[len(d.Headers)-1].Value))
+	require.Less(t, len(d.Value), kafkax.DefaultMaxMessageBytes)
+	require.Greater(t, len(d.Value), kafkax.DefaultMaxMessageBytes/2)
+	require.Equal(t, big[:len(d.Value)], d.Value, "its first bytes")
 }

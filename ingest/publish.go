@@ -58,7 +58,27 @@ func (pl *partitionLoop) handle(m kafka.Message) {
 		kafka.Header{Key: "source-topic", Value: []byte(m.Topic)},
 		kafka.Header{Key: "source-partition", Value: []byte(strconv.Itoa(m.Partition))},
 		kafka.Header{Key: "source-offset", Value: []byte(strconv.FormatInt(m.Offset, 10))})
-	pl.dead = append(pl.dead, kafka.Message{Key: m.Key, Value: m.Value, Headers: headers})
+	dead := kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}
+	fitDeadLetter(&dead, s.batchLimit[s.cfg.DLQTopic])
+	pl.dead = append(pl.dead, dead)
+}
+
+// fitDeadLetter truncates the value of a dead letter that its topic would refuse, limit being the
+// largest batch the topic accepts (0: unknown), so that one huge bad message cannot stop the
+// partition: it keeps the first bytes and says so in a "truncated" header holding the original
+// length. The whole message stays in the input at its source offset while the input's retention
+// keeps it.
+func fitDeadLetter(m *kafka.Message, limit int) {
+	size := len(m.Key) + len(m.Value) + 64 // kafka-go's estimate of a record's framing is under 64 bytes
+	for _, h := range m.Headers {
+		size += len(h.Key) + len(h.Value) + 16
+	}
+	if limit <= 0 || size <= limit {
+		return
+	}
+	n := len(m.Value)
+	m.Headers = append(m.Headers, kafka.Header{Key: "truncated", Value: []byte(strconv.Itoa(n))})
+	m.Value = m.Value[:max(0, n-(size-limit)-64)]
 }
 
 // flush advances the engine and publishes its results and the dead letters, waiting for the

@@ -29,6 +29,7 @@ type Service struct {
 
 	results, dlq, checkpoints *kafka.Writer
 	ckptPartitions            int
+	batchLimit                map[string]int // of the topics written: the largest batch each accepts, less a margin
 	inputPartitions           atomic.Int64 // the input topic's partition count, learned at start-up and at each generation
 	wallClock                 bool         // cfg.Now is time.Now: the partition loops share their reads of it (clock)
 	ready                     atomic.Bool
@@ -109,6 +110,38 @@ func (s *Service) prepare(ctx context.Context) error {
 	}
 	s.ckptPartitions = counts[c.CheckpointTopic]
 	s.inputPartitions.Store(int64(counts[c.Topic]))
+	return s.learnBatchLimits(ctx)
+}
+
+// batchMargin is kept under a topic's max.message.bytes for what kafka-go's estimate of a batch's
+// size leaves out (the record batch's header).
+const batchMargin = 1 << 10
+
+// learnBatchLimits reads how large a record batch each topic written accepts: existing topics are
+// used as they are, and one created by hand with Kafka's default (1 MiB) would refuse the
+// dead-letter writer's 8 MiB batches, and retrying would never help. Batches are kept under the
+// limits, and a dead letter bigger than its topic accepts is truncated (handle). A checkpoint
+// topic that cannot take a chunk is an error: no checkpoint could be written.
+func (s *Service) learnBatchLimits(ctx context.Context) error {
+	c := s.cfg
+	topics := []string{c.ResultsTopic, c.DLQTopic, c.CheckpointTopic}
+	limits, err := s.kafka.MaxMessageBytes(ctx, topics...)
+	if err != nil {
+		s.log.Warn("cannot read the topics' max.message.bytes; assuming Kafka's default for all "+
+			"(grant this user DescribeConfigs on them to use theirs)", "default", kafkax.DefaultMaxMessageBytes, "err", err)
+		limits = map[string]int{}
+		for _, t := range topics {
+			limits[t] = kafkax.DefaultMaxMessageBytes
+		}
+	}
+	s.batchLimit = map[string]int{}
+	for t, n := range limits {
+		s.batchLimit[t] = n - batchMargin
+	}
+	if need := chunkSize + 64<<10; s.batchLimit[c.CheckpointTopic] < need {
+		return fmt.Errorf("ingest: the checkpoint topic %s accepts batches up to %d bytes (max.message.bytes), and a checkpoint "+
+			"chunk needs %d: raise its max.message.bytes to at least %d", c.CheckpointTopic, limits[c.CheckpointTopic], need, 1<<20)
+	}
 	return nil
 }
 
@@ -138,12 +171,13 @@ func (s *Service) openWriters() {
 		w.BatchBytes, w.MaxAttempts, w.WriteBackoffMin = batchBytes, 5, 50*time.Millisecond
 		return w
 	}
-	// The broker limits the size of a record batch (message.max.bytes, 1 MiB by default), so
-	// batches stay under it; a dead letter may be as big as the largest input message, for
-	// which the dead-letter topic is created with a larger limit; a checkpoint chunk goes in a
-	// batch of its own.
-	s.results = newWriter(s.cfg.ResultsTopic, &kafka.Hash{}, 1<<20)
-	s.dlq = newWriter(s.cfg.DLQTopic, &kafka.Hash{}, dlqMaxBytes)
+	// A topic limits the size of a record batch (max.message.bytes, 1 MiB by default), so
+	// batches stay under the limit of each (learnBatchLimits); a dead letter may be as big as the
+	// largest input message, for which the dead-letter topic is created with a larger limit (and
+	// one that is too big for the topic is truncated); a checkpoint chunk goes in a batch of its
+	// own.
+	s.results = newWriter(s.cfg.ResultsTopic, &kafka.Hash{}, int64(min(1<<20, s.batchLimit[s.cfg.ResultsTopic])))
+	s.dlq = newWriter(s.cfg.DLQTopic, &kafka.Hash{}, int64(min(dlqMaxBytes, s.batchLimit[s.cfg.DLQTopic])))
 	s.checkpoints = newWriter(s.cfg.CheckpointTopic, kafka.BalancerFunc(partitionOfKey), chunkSize+64<<10)
 }
 

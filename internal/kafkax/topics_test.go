@@ -80,3 +80,20 @@ func topicConfigs(t *testing.T, ctx context.Context, brokers []string, topic str
 	}
 	return got
 }
+
+// TestMaxMessageBytes reads the effective max.message.bytes of a topic with its own setting and
+// of one without (the broker's).
+func TestMaxMessageBytes(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	c := kafkax.Plain(brokers...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	own, plain := "mmb-own-"+id, "mmb-plain-"+id
+	require.NoError(t, c.EnsureTopics(ctx,
+		kafkax.TopicSpec{Name: own, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"max.message.bytes": "2097152"}},
+		kafkax.TopicSpec{Name: plain, Partitions: 1, ReplicationFactor: 1}))
+	got, err := c.MaxMessageBytes(ctx, own, plain)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{own: 2097152, plain: kafkax.DefaultMaxMessageBytes}, got)
+}
