@@ -30,8 +30,8 @@ type Service struct {
 	results, dlq, checkpoints *kafka.Writer
 	ckptPartitions            int
 	batchLimit                map[string]int // of the topics written: the largest batch each accepts, less a margin
-	inputPartitions           atomic.Int64 // the input topic's partition count, learned at start-up and at each generation
-	wallClock                 bool         // cfg.Now is time.Now: the partition loops share their reads of it (clock)
+	inputPartitions           atomic.Int64   // the input topic's partition count, learned at start-up and at each generation
+	wallClock                 bool           // cfg.Now is time.Now: the partition loops share their reads of it (clock)
 	ready                     atomic.Bool
 	assigned                  atomic.Int64
 	caughtUp                  atomic.Int64 // assigned partitions read to their end and published
