@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
+	"github.com/recordusage/recordusage/internal/logbuf"
 	"github.com/recordusage/recordusage/internal/workload"
 )
 
@@ -152,4 +154,27 @@ func TestTopicsCreatedByHand(t *testing.T) {
 	require.Less(t, len(d.Value), kafkax.DefaultMaxMessageBytes)
 	require.Greater(t, len(d.Value), kafkax.DefaultMaxMessageBytes/2)
 	require.Equal(t, big[:len(d.Value)], d.Value, "its first bytes")
+}
+
+// TestResultsTopicNotCompacted: a results topic created by hand that deletes by retention (Kafka's
+// default policy) is named in an error at start-up; ingest runs on.
+func TestResultsTopicNotCompacted(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	require.NoError(t, testClient(t, cfg).EnsureTopics(ctx,
+		kafkax.TopicSpec{Name: cfg.ResultsTopic, Partitions: 1, ReplicationFactor: 1}))
+	var logs logbuf.Buffer
+	svc, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	require.NoError(t, err)
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	require.NoError(t, waitFor(ctx, svc.Ready))
+	stop()
+	require.NoError(t, <-done)
+	require.Contains(t, logs.String(), `level=ERROR msg="the results topic is not compacted without deletion`)
+	require.Contains(t, logs.String(), "topic="+cfg.ResultsTopic+" cleanup.policy=delete")
+	require.NotContains(t, logs.String(), "checkpoint topic is not compacted", "ingest created it compacted")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -110,37 +111,62 @@ func (s *Service) prepare(ctx context.Context) error {
 	}
 	s.ckptPartitions = counts[c.CheckpointTopic]
 	s.inputPartitions.Store(int64(counts[c.Topic]))
-	return s.learnBatchLimits(ctx)
+	return s.checkTopicConfigs(ctx)
 }
 
 // batchMargin is kept under a topic's max.message.bytes for what kafka-go's estimate of a batch's
 // size leaves out (the record batch's header).
 const batchMargin = 1 << 10
 
-// learnBatchLimits reads how large a record batch each topic written accepts: existing topics are
-// used as they are, and one created by hand with Kafka's default (1 MiB) would refuse the
-// dead-letter writer's 8 MiB batches, and retrying would never help. Batches are kept under the
-// limits, and a dead letter bigger than its topic accepts is truncated (handle). A checkpoint
-// topic that cannot take a chunk is an error: no checkpoint could be written.
-func (s *Service) learnBatchLimits(ctx context.Context) error {
+// resultsRetentionNeeded is how long the results topic must keep a record: the query service
+// answers for 90 days back, from what it reads at start-up.
+const resultsRetentionNeeded = 91 * 24 * time.Hour
+
+// checkTopicConfigs reads the configs of the topics ingest writes, which may have been created by
+// hand and are used as they are:
+//   - how large a record batch each accepts: one created with Kafka's default (1 MiB) would refuse
+//     the dead-letter writer's 8 MiB batches, and retrying would never help. Batches are kept
+//     under the limits, and a dead letter bigger than its topic accepts is truncated (handle). A
+//     checkpoint topic that cannot take a chunk is an error: no checkpoint could be written.
+//   - whether the results and checkpoint topics are compacted: a results topic that deletes by
+//     retention loses the older hours for every query service started since, which then reads
+//     them as 0; that is logged as an error (it may be a choice), not refused.
+func (s *Service) checkTopicConfigs(ctx context.Context) error {
 	c := s.cfg
 	topics := []string{c.ResultsTopic, c.DLQTopic, c.CheckpointTopic}
-	limits, err := s.kafka.MaxMessageBytes(ctx, topics...)
+	cfgs, err := s.kafka.TopicConfigs(ctx, []string{"max.message.bytes", "cleanup.policy", "retention.ms"}, topics...)
 	if err != nil {
-		s.log.Warn("cannot read the topics' max.message.bytes; assuming Kafka's default for all "+
-			"(grant this user DescribeConfigs on them to use theirs)", "default", kafkax.DefaultMaxMessageBytes, "err", err)
-		limits = map[string]int{}
-		for _, t := range topics {
-			limits[t] = kafkax.DefaultMaxMessageBytes
-		}
+		s.log.Warn("cannot read the topics' configs; assuming Kafka's default max.message.bytes for all, and not checking "+
+			"that the results are compacted (grant this user DescribeConfigs on them)", "default", kafkax.DefaultMaxMessageBytes, "err", err)
+		cfgs = nil
 	}
 	s.batchLimit = map[string]int{}
-	for t, n := range limits {
+	for _, t := range topics {
+		n, err := strconv.Atoi(cfgs[t]["max.message.bytes"])
+		if err != nil || n <= 0 {
+			n = kafkax.DefaultMaxMessageBytes
+		}
 		s.batchLimit[t] = n - batchMargin
 	}
 	if need := chunkSize + 64<<10; s.batchLimit[c.CheckpointTopic] < need {
 		return fmt.Errorf("ingest: the checkpoint topic %s accepts batches up to %d bytes (max.message.bytes), and a checkpoint "+
-			"chunk needs %d: raise its max.message.bytes to at least %d", c.CheckpointTopic, limits[c.CheckpointTopic], need, 1<<20)
+			"chunk needs %d: raise its max.message.bytes to at least %d", c.CheckpointTopic, s.batchLimit[c.CheckpointTopic]+batchMargin, need, 1<<20)
+	}
+	if cfgs == nil {
+		return nil
+	}
+	for _, t := range []string{c.ResultsTopic, c.CheckpointTopic} {
+		policy := cfgs[t]["cleanup.policy"]
+		retention, _ := strconv.ParseInt(cfgs[t]["retention.ms"], 10, 64)
+		deletes := strings.Contains(policy, "delete") && retention >= 0 && time.Duration(retention)*time.Millisecond < resultsRetentionNeeded
+		switch {
+		case t == c.ResultsTopic && (!strings.Contains(policy, "compact") || deletes):
+			s.log.Error("the results topic is not compacted without deletion: a query service started after its retention "+
+				"reads the hours it deleted as 0; set cleanup.policy=compact on it", "topic", t, "cleanup.policy", policy, "retention.ms", retention)
+		case t == c.CheckpointTopic && !strings.Contains(policy, "compact"):
+			s.log.Warn("the checkpoint topic is not compacted: it keeps every checkpoint until its retention; set cleanup.policy=compact on it",
+				"topic", t, "cleanup.policy", policy)
+		}
 	}
 	return nil
 }
@@ -172,7 +198,7 @@ func (s *Service) openWriters() {
 		return w
 	}
 	// A topic limits the size of a record batch (max.message.bytes, 1 MiB by default), so
-	// batches stay under the limit of each (learnBatchLimits); a dead letter may be as big as the
+	// batches stay under the limit of each (checkTopicConfigs); a dead letter may be as big as the
 	// largest input message, for which the dead-letter topic is created with a larger limit (and
 	// one that is too big for the topic is truncated); a checkpoint chunk goes in a batch of its
 	// own.

@@ -3,7 +3,6 @@ package kafkax
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -12,39 +11,36 @@ import (
 // the largest record batch a topic accepts when nothing else is set.
 const DefaultMaxMessageBytes = 1048588
 
-// MaxMessageBytes returns the largest record batch each topic accepts (its effective
-// max.message.bytes: the topic's own setting, else the broker's), in one DescribeConfigs request.
-// A writer whose batches are larger fails every write of them, and retrying does not help.
-func (c Client) MaxMessageBytes(ctx context.Context, topics ...string) (map[string]int, error) {
+// TopicConfigs returns the effective values of the named configs of each topic (the topic's own
+// setting, else the broker's), in one DescribeConfigs request. Every name must come back for
+// every topic.
+func (c Client) TopicConfigs(ctx context.Context, names []string, topics ...string) (map[string]map[string]string, error) {
 	req := &kafka.DescribeConfigsRequest{}
 	for _, t := range topics {
 		req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{
-			ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: []string{"max.message.bytes"}})
+			ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: names})
 	}
 	kc := &kafka.Client{Addr: kafka.TCP(c.brokers...), Transport: c.Transport(), Timeout: dialTimeout}
 	resp, err := kc.DescribeConfigs(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("kafkax: read max.message.bytes of %v: %w", topics, err)
+		return nil, fmt.Errorf("kafkax: read the configs %v of topics %v: %w", names, topics, err)
 	}
-	out := make(map[string]int, len(topics))
+	out := make(map[string]map[string]string, len(topics))
 	for _, r := range resp.Resources {
 		if r.Error != nil {
-			return nil, fmt.Errorf("kafkax: read max.message.bytes of topic %s: %w", r.ResourceName, r.Error)
+			return nil, fmt.Errorf("kafkax: read the configs of topic %s: %w", r.ResourceName, r.Error)
 		}
+		m := map[string]string{}
 		for _, e := range r.ConfigEntries {
-			if e.ConfigName != "max.message.bytes" {
-				continue
-			}
-			n, err := strconv.Atoi(e.ConfigValue)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("kafkax: topic %s: max.message.bytes %q is not a positive number", r.ResourceName, e.ConfigValue)
-			}
-			out[r.ResourceName] = n
+			m[e.ConfigName] = e.ConfigValue
 		}
+		out[r.ResourceName] = m
 	}
 	for _, t := range topics {
-		if _, ok := out[t]; !ok {
-			return nil, fmt.Errorf("kafkax: the broker did not say the max.message.bytes of topic %s", t)
+		for _, n := range names {
+			if _, ok := out[t][n]; !ok {
+				return nil, fmt.Errorf("kafkax: the broker did not say the %s of topic %s", n, t)
+			}
 		}
 	}
 	return out, nil

@@ -81,19 +81,25 @@ func topicConfigs(t *testing.T, ctx context.Context, brokers []string, topic str
 	return got
 }
 
-// TestMaxMessageBytes reads the effective max.message.bytes of a topic with its own setting and
-// of one without (the broker's).
-func TestMaxMessageBytes(t *testing.T) {
+// TestTopicConfigs reads the effective configs of a topic with settings of its own and of one
+// without (the broker's defaults).
+func TestTopicConfigs(t *testing.T) {
 	brokers, _ := kafkatest.Brokers(t)
 	c := kafkax.Plain(brokers...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	own, plain := "mmb-own-"+id, "mmb-plain-"+id
+	own, plain := "configs-own-"+id, "configs-plain-"+id
 	require.NoError(t, c.EnsureTopics(ctx,
-		kafkax.TopicSpec{Name: own, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"max.message.bytes": "2097152"}},
+		kafkax.TopicSpec{Name: own, Partitions: 1, ReplicationFactor: 1,
+			Configs: map[string]string{"max.message.bytes": "2097152", "cleanup.policy": "compact"}},
 		kafkax.TopicSpec{Name: plain, Partitions: 1, ReplicationFactor: 1}))
-	got, err := c.MaxMessageBytes(ctx, own, plain)
+	got, err := c.TopicConfigs(ctx, []string{"max.message.bytes", "cleanup.policy"}, own, plain)
 	require.NoError(t, err)
-	require.Equal(t, map[string]int{own: 2097152, plain: kafkax.DefaultMaxMessageBytes}, got)
+	require.Equal(t, map[string]map[string]string{
+		own:   {"max.message.bytes": "2097152", "cleanup.policy": "compact"},
+		plain: {"max.message.bytes": strconv.Itoa(kafkax.DefaultMaxMessageBytes), "cleanup.policy": "delete"},
+	}, got)
+	_, err = c.TopicConfigs(ctx, []string{"max.message.bytes"}, "configs-missing-"+id)
+	require.Error(t, err, "a topic that does not exist")
 }
