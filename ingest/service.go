@@ -130,11 +130,12 @@ const resultsRetentionNeeded = 91 * 24 * time.Hour
 //     checkpoint topic that cannot take a chunk is an error: no checkpoint could be written.
 //   - whether the results and checkpoint topics are compacted: a results topic that deletes by
 //     retention loses the older hours for every query service started since, which then reads
-//     them as 0; that is logged as an error (it may be a choice), not refused.
+//     them as 0; that is logged as an error (it may be a choice), not refused. So is an input
+//     topic that is compacted, which deletes all but the latest event of each project.
 func (s *Service) checkTopicConfigs(ctx context.Context) error {
 	c := s.cfg
 	topics := []string{c.ResultsTopic, c.DLQTopic, c.CheckpointTopic}
-	cfgs, err := s.kafka.TopicConfigs(ctx, []string{"max.message.bytes", "cleanup.policy", "retention.ms"}, topics...)
+	cfgs, err := s.kafka.TopicConfigs(ctx, []string{"max.message.bytes", "cleanup.policy", "retention.ms"}, append(topics, c.Topic)...)
 	if err != nil {
 		s.log.Warn("cannot read the topics' configs; assuming Kafka's default max.message.bytes for all, and not checking "+
 			"that the results are compacted (grant this user DescribeConfigs on them)", "default", kafkax.DefaultMaxMessageBytes, "err", err)
@@ -154,6 +155,11 @@ func (s *Service) checkTopicConfigs(ctx context.Context) error {
 	}
 	if cfgs == nil {
 		return nil
+	}
+	if policy := cfgs[c.Topic]["cleanup.policy"]; strings.Contains(policy, "compact") {
+		s.log.Error("the input topic is compacted: Kafka keeps only the latest message of each key, and events are keyed by "+
+			"project, so it deletes nearly every event that ingest has not read yet; set cleanup.policy=delete on it",
+			"topic", c.Topic, "cleanup.policy", policy)
 	}
 	for _, t := range []string{c.ResultsTopic, c.CheckpointTopic} {
 		policy := cfgs[t]["cleanup.policy"]
