@@ -58,7 +58,8 @@ func produce(t *testing.T, ctx context.Context, cfg Config, msgs []workload.Mess
 }
 
 // readResults materializes the results topic: the latest value of every key. Every record must
-// name the input partition that wrote it (results.SourceHeader), the same for all of a series.
+// name the input topic and partition that wrote it (results.SourceHeader), the same partition for
+// all of a series.
 func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.SeriesHour]window.Peak {
 	t.Helper()
 	n, err := testClient(t, cfg).WaitPartitions(ctx, cfg.ResultsTopic)
@@ -71,8 +72,8 @@ func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.Se
 			if err != nil {
 				return err
 			}
-			require.Len(t, m.Headers, 1, "record %s", m.Key)
-			require.Equal(t, results.SourceHeader, m.Headers[0].Key)
+			require.Equal(t, []kafka.Header{{Key: results.SourceHeader, Value: m.Headers[0].Value},
+				{Key: results.SourceTopicHeader, Value: []byte(cfg.Topic)}}, m.Headers, "record %s", m.Key)
 			series, from := [2]string{r.ProjectID, r.Domain}, string(m.Headers[0].Value)
 			if was, ok := source[series]; ok {
 				require.Equal(t, was, from, "the input partition of series %v", series)

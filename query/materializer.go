@@ -251,38 +251,47 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // goroutine reading a results partition has its own: the hours of a series are spread over the
 // results partitions, so each sees records of most series, and needs no lock.
 type splits struct {
-	source   map[seriesKey]int // the input partition of each series' records
+	source   map[seriesKey]source // where each series' records come from
 	reported map[seriesKey]bool
 }
 
-func newSplits() *splits {
-	return &splits{source: map[seriesKey]int{}, reported: map[seriesKey]bool{}}
+// source is an input topic and partition.
+type source struct {
+	topic     string
+	partition int
 }
 
-// check notes the input partition of rec and reports, once per series, a record from another
-// input partition than the series' earlier records.
+func newSplits() *splits {
+	return &splits{source: map[seriesKey]source{}, reported: map[seriesKey]bool{}}
+}
+
+// check notes where rec comes from and reports, once per series, a record from another partition
+// of the same input topic than the series' earlier records. A record from another topic (a move
+// to a new input) replaces the source silently.
 func (sp *splits) check(rec results.Record, headers []kafka.Header) (was, now int, split bool) {
-	now = -1
+	src := source{partition: -1}
 	for _, h := range headers {
-		if h.Key == results.SourceHeader {
-			n, err := strconv.Atoi(string(h.Value))
-			if err == nil && n >= 0 {
-				now = n
+		switch h.Key {
+		case results.SourceHeader:
+			if n, err := strconv.Atoi(string(h.Value)); err == nil && n >= 0 {
+				src.partition = n
 			}
+		case results.SourceTopicHeader:
+			src.topic = string(h.Value)
 		}
 	}
-	if now < 0 {
-		return 0, 0, false // written before the header existed, or not by ingest
+	if src.partition < 0 {
+		return 0, 0, false // written before the headers existed, or not by ingest
 	}
 	k := seriesKey{rec.ProjectID, rec.Domain}
-	was, seen := sp.source[k]
-	if !seen {
-		sp.source[k] = now
+	old, seen := sp.source[k]
+	if !seen || old.topic != src.topic {
+		sp.source[k] = src
 		return 0, 0, false
 	}
-	if was == now || sp.reported[k] {
+	if old.partition == src.partition || sp.reported[k] {
 		return 0, 0, false
 	}
 	sp.reported[k] = true
-	return was, now, true
+	return old.partition, src.partition, true
 }

@@ -188,14 +188,16 @@ func TestServiceEmptyTopicIsReady(t *testing.T) {
 	require.Len(t, got, 24)
 }
 
-// TestSplitSeries: records of one series naming two input partitions are reported once, as a
-// metric; records naming one partition, or none (older records), are not.
+// TestSplitSeries: records of one series naming two partitions of one input topic are reported
+// once, as a metric; records naming one partition, none (older records), or another topic (a move
+// to a new input), are not.
 func TestSplitSeries(t *testing.T) {
 	brokers := startBroker(t, 1)
-	from := func(p string, m kafka.Message) kafka.Message {
-		m.Headers = []kafka.Header{{Key: results.SourceHeader, Value: []byte(p)}}
+	fromTopic := func(topic, p string, m kafka.Message) kafka.Message {
+		m.Headers = []kafka.Header{{Key: results.SourceHeader, Value: []byte(p)}, {Key: results.SourceTopicHeader, Value: []byte(topic)}}
 		return m
 	}
+	from := func(p string, m kafka.Message) kafka.Message { return fromTopic("record-events", p, m) }
 	publish(t, brokers,
 		from("1", result("proj_a", "", "2026-11-25T07:12:00Z", 3)),
 		from("1", result("proj_a", "push.a.com", "2026-11-25T07:12:00Z", 3)),
@@ -207,9 +209,12 @@ func TestSplitSeries(t *testing.T) {
 		result("proj_b", "", "2026-11-25T08:12:00Z", 3), // no header: an older record
 		from("2", result("proj_b", "", "2026-11-25T09:12:00Z", 3)),
 		from("x", result("proj_b", "", "2026-11-25T10:12:00Z", 3)), // not a partition: ignored
+		// A move to a new input topic with more partitions: not a split.
+		fromTopic("record-events-v2", "7", result("proj_b", "", "2026-11-25T11:12:00Z", 3)),
+		fromTopic("record-events-v2", "7", result("proj_b", "", "2026-11-25T12:12:00Z", 3)),
 	)
 	svc := newService(t, brokers)
 	svc.run(t)
-	require.Equal(t, 10.0, promtest.Sum(t, svc.reg, "recordusage_query_records_total"))
+	require.Equal(t, 12.0, promtest.Sum(t, svc.reg, "recordusage_query_records_total"))
 	require.Equal(t, 1.0, promtest.Sum(t, svc.reg, "recordusage_query_split_series_total"))
 }

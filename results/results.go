@@ -124,13 +124,17 @@ func HasUpper(d []byte) bool {
 // AllDomains is the domain of a project's whole-project series on the topic.
 const AllDomains = "*"
 
-// SourceHeader is the header of every record ingest writes that names the input partition whose
-// engine computed it, in decimal. All of a project's events are in one input partition, so all
-// records of a series name the same one; records of one series from two input partitions mean
-// that the project's events are split between them (producers placing keys differently, or
-// partitions added to the input), and the query service reports it. Records without the header
-// (written before it existed) name none.
-const SourceHeader = "source-partition"
+// SourceHeader and SourceTopicHeader are the headers of every record ingest writes that name the
+// input partition whose engine computed it (in decimal) and its topic. All of a project's events
+// are in one input partition, so all records of a series name the same one; records of one series
+// from two partitions of one input topic mean that the project's events are split between them
+// (producers placing keys differently, or partitions added to the input), and the query service
+// reports it. Another topic is a move to a new input (docs/operations.md, Scaling out), not a
+// split. Records without the headers (written before they existed) name none.
+const (
+	SourceHeader      = "source-partition"
+	SourceTopicHeader = "source-topic"
+)
 
 // Record is one result: the value of an hour of a series, or a tombstone that deletes it.
 type Record struct {
