@@ -158,21 +158,20 @@ func (s *Service) checkTopicConfigs(ctx context.Context) error {
 	}
 	if policy := cfgs[c.Topic]["cleanup.policy"]; strings.Contains(policy, "compact") {
 		s.log.Error("the input topic is compacted: Kafka keeps only the latest message of each key, and events are keyed by "+
-			"project, so it deletes nearly every event that ingest has not read yet; set cleanup.policy=delete on it",
+			"project, so compaction deletes all but the latest event of each project, read or not; set cleanup.policy=delete on it",
 			"topic", c.Topic, "cleanup.policy", policy)
 	}
-	for _, t := range []string{c.ResultsTopic, c.CheckpointTopic} {
-		policy := cfgs[t]["cleanup.policy"]
-		retention, _ := strconv.ParseInt(cfgs[t]["retention.ms"], 10, 64)
-		deletes := strings.Contains(policy, "delete") && retention >= 0 && time.Duration(retention)*time.Millisecond < resultsRetentionNeeded
-		switch {
-		case t == c.ResultsTopic && (!strings.Contains(policy, "compact") || deletes):
-			s.log.Error("the results topic is not compacted without deletion: a query service started after its retention "+
-				"reads the hours it deleted as 0; set cleanup.policy=compact on it", "topic", t, "cleanup.policy", policy, "retention.ms", retention)
-		case t == c.CheckpointTopic && !strings.Contains(policy, "compact"):
-			s.log.Warn("the checkpoint topic is not compacted: it keeps every checkpoint until its retention; set cleanup.policy=compact on it",
-				"topic", t, "cleanup.policy", policy)
-		}
+	policy := cfgs[c.ResultsTopic]["cleanup.policy"]
+	retention, _ := strconv.ParseInt(cfgs[c.ResultsTopic]["retention.ms"], 10, 64) // -1: forever
+	if !strings.Contains(policy, "compact") ||
+		strings.Contains(policy, "delete") && retention >= 0 && time.Duration(retention)*time.Millisecond < resultsRetentionNeeded {
+		s.log.Error("the results topic is not compacted without deletion: a query service started after its retention "+
+			"reads the hours it deleted as 0; set cleanup.policy=compact on it",
+			"topic", c.ResultsTopic, "cleanup.policy", policy, "retention.ms", retention)
+	}
+	if policy := cfgs[c.CheckpointTopic]["cleanup.policy"]; !strings.Contains(policy, "compact") {
+		s.log.Warn("the checkpoint topic is not compacted: it keeps every checkpoint until its retention; set cleanup.policy=compact on it",
+			"topic", c.CheckpointTopic, "cleanup.policy", policy)
 	}
 	return nil
 }
