@@ -157,8 +157,8 @@ func TestTopicsCreatedByHand(t *testing.T) {
 }
 
 // TestResultsTopicNotCompacted: a results topic created by hand that deletes by retention (Kafka's
-// default policy), and an input topic created compacted, are named in errors at start-up; ingest
-// runs on.
+// default policy), and input and dead-letter topics created compacted, are named in errors at
+// start-up; ingest runs on.
 func TestResultsTopicNotCompacted(t *testing.T) {
 	brokers, _ := kafkatest.Brokers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -166,7 +166,8 @@ func TestResultsTopicNotCompacted(t *testing.T) {
 	cfg := testConfig(brokers, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	require.NoError(t, testClient(t, cfg).EnsureTopics(ctx,
 		kafkax.TopicSpec{Name: cfg.ResultsTopic, Partitions: 1, ReplicationFactor: 1},
-		kafkax.TopicSpec{Name: cfg.Topic, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}))
+		kafkax.TopicSpec{Name: cfg.Topic, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}},
+		kafkax.TopicSpec{Name: cfg.DLQTopic, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}))
 	var logs logbuf.Buffer
 	svc, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	require.NoError(t, err)
@@ -179,5 +180,6 @@ func TestResultsTopicNotCompacted(t *testing.T) {
 	require.Contains(t, logs.String(), `level=ERROR msg="the results topic is not compacted without deletion`)
 	require.Contains(t, logs.String(), "topic="+cfg.ResultsTopic+" cleanup.policy=delete")
 	require.Contains(t, logs.String(), `level=ERROR msg="the input topic is compacted`)
+	require.Contains(t, logs.String(), `level=ERROR msg="the dead-letter topic is compacted`)
 	require.NotContains(t, logs.String(), "checkpoint topic is not compacted", "ingest created it compacted")
 }

@@ -130,8 +130,9 @@ const resultsRetentionNeeded = 91 * 24 * time.Hour
 //     checkpoint topic that cannot take a chunk is an error: no checkpoint could be written.
 //   - whether the results and checkpoint topics are compacted: a results topic that deletes by
 //     retention loses the older hours for every query service started since, which then reads
-//     them as 0; that is logged as an error (it may be a choice), not refused. So is an input
-//     topic that is compacted, which deletes all but the latest event of each project.
+//     them as 0; that is logged as an error (it may be a choice), not refused. So are an input
+//     or dead-letter topic that is compacted, which keeps only the latest message of each
+//     project.
 func (s *Service) checkTopicConfigs(ctx context.Context) error {
 	c := s.cfg
 	topics := []string{c.ResultsTopic, c.DLQTopic, c.CheckpointTopic}
@@ -168,6 +169,10 @@ func (s *Service) checkTopicConfigs(ctx context.Context) error {
 		s.log.Error("the results topic is not compacted without deletion: a query service started after its retention "+
 			"reads the hours it deleted as 0; set cleanup.policy=compact on it",
 			"topic", c.ResultsTopic, "cleanup.policy", policy, "retention.ms", retention)
+	}
+	if policy := cfgs[c.DLQTopic]["cleanup.policy"]; strings.Contains(policy, "compact") {
+		s.log.Error("the dead-letter topic is compacted: dead letters are keyed like the input, by project, so compaction "+
+			"keeps only the latest of each; set cleanup.policy=delete on it", "topic", c.DLQTopic, "cleanup.policy", policy)
 	}
 	if policy := cfgs[c.CheckpointTopic]["cleanup.policy"]; !strings.Contains(policy, "compact") {
 		s.log.Warn("the checkpoint topic is not compacted: it keeps every checkpoint until its retention; set cleanup.policy=compact on it",
