@@ -12,14 +12,15 @@ import (
 // metrics are the ingest metrics; registered only when a registry is given. docs/operations.md
 // lists them with example alerts.
 type metrics struct {
-	eventsIn          prometheus.Counter
-	lost              prometheus.Counter
-	markers           *prometheus.CounterVec
-	partitionsChanged prometheus.Counter
-	rejected          *prometheus.CounterVec
-	lateCorrected     prometheus.Counter
-	published         prometheus.Counter
-	partitions        prometheus.Gauge
+	eventsIn           prometheus.Counter
+	lost               prometheus.Counter
+	markers            *prometheus.CounterVec
+	partitionsChanged  prometheus.Counter
+	checkpointsMissing prometheus.Counter
+	rejected           *prometheus.CounterVec
+	lateCorrected      prometheus.Counter
+	published          prometheus.Counter
+	partitions         prometheus.Gauge
 
 	flushDuration  prometheus.Histogram
 	flushOverruns  prometheus.Counter
@@ -50,6 +51,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		markers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_transaction_markers_total",
 			Help: "Transaction markers read from the input topic (written by transactional producers), by marker: commit or abort."},
 			[]string{"marker"}),
+		checkpointsMissing: counter("recordusage_checkpoints_missing_total",
+			"Partitions with a committed offset but no checkpoint (the checkpoint topic lost it): their state started empty."),
 		partitionsChanged: counter("recordusage_input_partitions_changed_total",
 			"Partitions restored from a checkpoint written when the input topic had another partition count: results are wrong (docs/operations.md)."),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_events_rejected_total",
@@ -93,7 +96,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.markers.WithLabelValues("commit")
 	m.markers.WithLabelValues("abort")
 	if reg != nil {
-		reg.MustRegister(m.eventsIn, m.lost, m.markers, m.partitionsChanged, m.rejected, m.lateCorrected, m.published, m.partitions,
+		reg.MustRegister(m.eventsIn, m.lost, m.markers, m.partitionsChanged, m.checkpointsMissing,
+			m.rejected, m.lateCorrected, m.published, m.partitions,
 			m.flushDuration, m.flushOverruns, m.checkpointTime, m.checkpointErrs,
 			m.fenced, m.recoveries, m.recoveryRecs, m.recovering,
 			m.lag, m.checkpointAge, m.checkpointSize, m.watermark, m.watermarkLag, m.recordings, m.series)

@@ -77,6 +77,8 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		pl.next = committed
 		if pl.next < 0 {
 			pl.next = first
+		} else if committed > first {
+			pl.checkpointMissing(committed)
 		}
 		pl.skipDeleted(first)
 		snap, next := pl.eng.AppendSnapshot(nil), pl.next // taken before anything is applied
@@ -200,4 +202,19 @@ func (pl *partitionLoop) checkPartitionCount(was int) {
 		"split between partitions, which count them separately, and their results are wrong; make the producers place "+
 		"keys by the old count, or move to a new topic (docs/operations.md, Scaling out)",
 		"topic", pl.s.cfg.Topic, "partitions_before", was, "partitions_now", now)
+}
+
+// checkpointMissing says that the partition has a committed offset after its first one but no
+// checkpoint. Offsets are committed only once a checkpoint holds the state up to them, so the
+// checkpoint was lost (its topic deleted or emptied, or --checkpoint-topic changed), unless an
+// operator deleted it on purpose and reset the offset (docs/operations.md, Recovering). The
+// partition goes on from the committed offset with an empty state, so recordings open at that
+// offset are missing from the results it publishes from now on. (An offset reset to the first one
+// is the start of a full rebuild: nothing before it is left to miss.)
+func (pl *partitionLoop) checkpointMissing(committed int64) {
+	pl.s.m.checkpointsMissing.Inc()
+	pl.log.Error("the partition has a committed offset but no checkpoint: unless it was deleted on purpose with the offset "+
+		"reset, the checkpoint topic lost it (deleted, emptied, or --checkpoint-topic changed); going on from the committed "+
+		"offset with an empty state, so recordings open there are missing from the results (docs/operations.md, Recovering)",
+		"topic", pl.s.cfg.CheckpointTopic, "committed_offset", committed)
 }

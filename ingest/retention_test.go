@@ -171,3 +171,37 @@ func TestInputPartitionsChanged(t *testing.T) {
 	require.Equal(t, 0.0, run("later"), "their checkpoints now have the new count")
 	waitResults(t, ctx, cfg, good)
 }
+
+// TestCheckpointMissing restarts ingest with its checkpoint topic, then with another one, as when
+// the topic was deleted or --checkpoint-topic changed: each partition with a committed offset and
+// no checkpoint says so (the metric and an error); a plain restart does not.
+func TestCheckpointMissing(t *testing.T) {
+	brokers, _ := kafkatest.Brokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: 6, Projects: 8, Events: 1000, Span: 2 * time.Hour,
+		End: end, MaxDelay: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	cfg.Partitions = 2
+	stop := startService(t, ctx, cfg, "before")
+	produce(t, ctx, cfg, msgs)
+	waitResults(t, ctx, cfg, good)
+	stop()
+
+	restart := func() float64 {
+		reg := prometheus.NewRegistry()
+		svc, err := New(cfg, nil, reg)
+		require.NoError(t, err)
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(rctx) }()
+		require.NoError(t, waitFor(ctx, svc.Ready))
+		stop()
+		require.NoError(t, <-done)
+		return promtest.Sum(t, reg, "recordusage_checkpoints_missing_total")
+	}
+	require.Equal(t, 0.0, restart(), "a restart finds its checkpoints")
+	cfg.CheckpointTopic += "-new"
+	require.Equal(t, 2.0, restart(), "both partitions have committed offsets")
+}
