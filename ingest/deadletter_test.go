@@ -169,14 +169,7 @@ func TestResultsTopicNotCompacted(t *testing.T) {
 		kafkax.TopicSpec{Name: cfg.Topic, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}},
 		kafkax.TopicSpec{Name: cfg.DLQTopic, Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}))
 	var logs logbuf.Buffer
-	svc, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
-	require.NoError(t, err)
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(rctx) }()
-	require.NoError(t, waitFor(ctx, svc.Ready))
-	stop()
-	require.NoError(t, <-done)
+	runUntil(t, ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	require.Contains(t, logs.String(), `level=ERROR msg="the results topic is not compacted without deletion`)
 	require.Contains(t, logs.String(), "topic="+cfg.ResultsTopic+" cleanup.policy=delete")
 	require.Contains(t, logs.String(), `level=ERROR msg="the input topic is compacted`)

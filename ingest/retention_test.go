@@ -123,24 +123,48 @@ func deleteRecordsBefore(t *testing.T, ctx context.Context, brokers []string, to
 	require.Equal(t, offset, resp.Topics[0].Partitions[0].LowWatermark)
 }
 
+// afterOneRun runs ingest over a small workload on two partitions until every hour is published,
+// and stops it cleanly: the partitions have checkpoints and committed offsets.
+func afterOneRun(t *testing.T, ctx context.Context, seed uint64) Config {
+	t.Helper()
+	brokers, _ := kafkatest.Brokers(t)
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	msgs, good := workload.Generate(workload.Options{Seed: seed, Projects: 8, Events: 1000, Span: 2 * time.Hour,
+		End: end, MaxDelay: time.Minute})
+	cfg := testConfig(brokers, end.Add(time.Minute))
+	cfg.Partitions = 2
+	stop := startService(t, ctx, cfg, "first run")
+	produce(t, ctx, cfg, msgs)
+	waitResults(t, ctx, cfg, good)
+	stop()
+	return cfg
+}
+
+// runUntil runs a service on cfg until it is ready and until holds for its metrics (nil: at
+// once), stops it cleanly and returns its metrics.
+func runUntil(t *testing.T, ctx context.Context, cfg Config, log *slog.Logger, until func(*prometheus.Registry) bool) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	svc, err := New(cfg, log, reg)
+	require.NoError(t, err)
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	require.NoError(t, waitFor(ctx, func() bool { return svc.Ready() && (until == nil || until(reg)) }))
+	stop()
+	require.NoError(t, <-done)
+	return reg
+}
+
 // TestInputPartitionsChanged adds a partition to the input topic between two runs: each
 // partition restored from a checkpoint written with the old count says so (the metric and an
 // error); a run after that, whose checkpoints have the new count, says nothing.
 func TestInputPartitionsChanged(t *testing.T) {
-	brokers, _ := kafkatest.Brokers(t)
-	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	msgs, good := workload.Generate(workload.Options{Seed: 5, Projects: 8, Events: 1000, Span: 2 * time.Hour,
-		End: end, MaxDelay: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := testConfig(brokers, end.Add(time.Minute))
-	cfg.Partitions = 2
-	stop := startService(t, ctx, cfg, "before")
-	produce(t, ctx, cfg, msgs)
-	waitResults(t, ctx, cfg, good)
-	stop()
+	cfg := afterOneRun(t, ctx, 5)
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
 	require.NoError(t, err)
 	defer cl.Close()
 	req := kmsg.NewPtrCreatePartitionsRequest()
@@ -153,55 +177,27 @@ func TestInputPartitionsChanged(t *testing.T) {
 	require.Len(t, resp.Topics, 1)
 	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode))
 
-	run := func(name string) float64 {
-		reg := prometheus.NewRegistry()
-		svc, err := New(cfg, slog.New(slog.DiscardHandler).With("instance", name), reg)
-		require.NoError(t, err)
-		rctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- svc.Run(rctx) }()
-		require.NoError(t, waitFor(ctx, func() bool {
-			return svc.Ready() && promtest.Sum(t, reg, "recordusage_assigned_partitions") == 3
-		}))
-		stop()
-		require.NoError(t, <-done)
+	changed := func() float64 {
+		reg := runUntil(t, ctx, cfg, nil, func(reg *prometheus.Registry) bool {
+			return promtest.Sum(t, reg, "recordusage_assigned_partitions") == 3
+		})
 		return promtest.Sum(t, reg, "recordusage_input_partitions_changed_total")
 	}
-	require.Equal(t, 2.0, run("after"), "both partitions with a checkpoint say so")
-	require.Equal(t, 0.0, run("later"), "their checkpoints now have the new count")
-	waitResults(t, ctx, cfg, good)
+	require.Equal(t, 2.0, changed(), "both partitions with a checkpoint say so")
+	require.Equal(t, 0.0, changed(), "their checkpoints now have the new count")
 }
 
 // TestCheckpointMissing restarts ingest with its checkpoint topic, then with another one, as when
 // the topic was deleted or --checkpoint-topic changed: each partition with a committed offset and
 // no checkpoint says so (the metric and an error); a plain restart does not.
 func TestCheckpointMissing(t *testing.T) {
-	brokers, _ := kafkatest.Brokers(t)
-	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	msgs, good := workload.Generate(workload.Options{Seed: 6, Projects: 8, Events: 1000, Span: 2 * time.Hour,
-		End: end, MaxDelay: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := testConfig(brokers, end.Add(time.Minute))
-	cfg.Partitions = 2
-	stop := startService(t, ctx, cfg, "before")
-	produce(t, ctx, cfg, msgs)
-	waitResults(t, ctx, cfg, good)
-	stop()
-
-	restart := func() float64 {
-		reg := prometheus.NewRegistry()
-		svc, err := New(cfg, nil, reg)
-		require.NoError(t, err)
-		rctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- svc.Run(rctx) }()
-		require.NoError(t, waitFor(ctx, svc.Ready))
-		stop()
-		require.NoError(t, <-done)
-		return promtest.Sum(t, reg, "recordusage_checkpoints_missing_total")
+	cfg := afterOneRun(t, ctx, 6)
+	missing := func() float64 {
+		return promtest.Sum(t, runUntil(t, ctx, cfg, nil, nil), "recordusage_checkpoints_missing_total")
 	}
-	require.Equal(t, 0.0, restart(), "a restart finds its checkpoints")
+	require.Equal(t, 0.0, missing(), "a restart finds its checkpoints")
 	cfg.CheckpointTopic += "-new"
-	require.Equal(t, 2.0, restart(), "both partitions have committed offsets")
+	require.Equal(t, 2.0, missing(), "both partitions have committed offsets")
 }
