@@ -26,7 +26,7 @@ type partitionLoop struct {
 
 	eng    *engine.Engine
 	ckpt   *checkpointer
-	source []kafka.Header // of every result record: this partition and its topic (results.SourceHeader; shared, read-only)
+	source []kafka.Header // of every result record: results.SourceHeader naming this partition (shared, read-only)
 	next   int64          // offset of the next message to apply
 	hwm    int64          // high watermark seen with the last message, or at the start
 

@@ -95,8 +95,7 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		pl.late = late
 	}
 	if pl.source == nil {
-		pl.source = []kafka.Header{{Key: results.SourceHeader, Value: []byte(strconv.Itoa(pl.partition))},
-			{Key: results.SourceTopicHeader, Value: []byte(s.cfg.Topic)}}
+		pl.source = []kafka.Header{{Key: results.SourceHeader, Value: results.SourceValue(s.cfg.Topic, pl.partition)}}
 	}
 	emit := func(r results.Record) {
 		k, v := results.Encode(r)

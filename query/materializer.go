@@ -269,19 +269,15 @@ func newSplits() *splits {
 // of the same input topic than the series' earlier records. A record from another topic (a move
 // to a new input) replaces the source silently.
 func (sp *splits) check(rec results.Record, headers []kafka.Header) (was, now int, split bool) {
-	src := source{partition: -1}
+	var src source
+	ok := false
 	for _, h := range headers {
-		switch h.Key {
-		case results.SourceHeader:
-			if n, err := strconv.Atoi(string(h.Value)); err == nil && n >= 0 {
-				src.partition = n
-			}
-		case results.SourceTopicHeader:
-			src.topic = string(h.Value)
+		if h.Key == results.SourceHeader {
+			src.topic, src.partition, ok = results.ParseSource(h.Value)
 		}
 	}
-	if src.partition < 0 {
-		return 0, 0, false // written before the headers existed, or not by ingest
+	if !ok {
+		return 0, 0, false // written before the header existed, or not by ingest
 	}
 	k := seriesKey{rec.ProjectID, rec.Domain}
 	old, seen := sp.source[k]

@@ -194,7 +194,7 @@ func TestServiceEmptyTopicIsReady(t *testing.T) {
 func TestSplitSeries(t *testing.T) {
 	brokers := startBroker(t, 1)
 	fromTopic := func(topic, p string, m kafka.Message) kafka.Message {
-		m.Headers = []kafka.Header{{Key: results.SourceHeader, Value: []byte(p)}, {Key: results.SourceTopicHeader, Value: []byte(topic)}}
+		m.Headers = []kafka.Header{{Key: results.SourceHeader, Value: []byte(topic + "/" + p)}}
 		return m
 	}
 	from := func(p string, m kafka.Message) kafka.Message { return fromTopic("record-events", p, m) }

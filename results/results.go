@@ -13,11 +13,13 @@
 package results
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -124,17 +126,32 @@ func HasUpper(d []byte) bool {
 // AllDomains is the domain of a project's whole-project series on the topic.
 const AllDomains = "*"
 
-// SourceHeader and SourceTopicHeader are the headers of every record ingest writes that name the
-// input partition whose engine computed it (in decimal) and its topic. All of a project's events
-// are in one input partition, so all records of a series name the same one; records of one series
-// from two partitions of one input topic mean that the project's events are split between them
-// (producers placing keys differently, or partitions added to the input), and the query service
-// reports it. Another topic is a move to a new input (docs/operations.md, Scaling out), not a
-// split. Records without the headers (written before they existed) name none.
-const (
-	SourceHeader      = "source-partition"
-	SourceTopicHeader = "source-topic"
-)
+// SourceHeader is the header of every record ingest writes that names the input topic and
+// partition whose engine computed it (SourceValue). All of a project's events are in one input
+// partition, so all records of a series name the same one; records of one series from two
+// partitions of one input topic mean that the project's events are split between them (producers
+// placing keys differently, or partitions added to the input), and the query service reports it.
+// Another topic is a move to a new input (docs/operations.md, Scaling out), not a split. Records
+// without the header (written before it existed) name none.
+const SourceHeader = "source"
+
+// SourceValue is the value of SourceHeader: "topic/partition" (a topic name has no '/').
+func SourceValue(topic string, partition int) []byte {
+	return strconv.AppendInt(append([]byte(topic), '/'), int64(partition), 10)
+}
+
+// ParseSource reads a value of SourceHeader; ok is false when it is not one.
+func ParseSource(v []byte) (topic string, partition int, ok bool) {
+	i := bytes.LastIndexByte(v, '/')
+	if i <= 0 {
+		return "", 0, false
+	}
+	p, err := strconv.Atoi(string(v[i+1:]))
+	if err != nil || p < 0 {
+		return "", 0, false
+	}
+	return string(v[:i]), p, true
+}
 
 // Record is one result: the value of an hour of a series, or a tombstone that deletes it.
 type Record struct {

@@ -219,3 +219,36 @@ func TestDecodeFastEdges(t *testing.T) {
 		require.Equal(t, want, got, "%s %s", c[0], c[1])
 	}
 }
+
+func TestSource(t *testing.T) {
+	v := SourceValue("record-events", 11)
+	require.Equal(t, "record-events/11", string(v))
+	topic, p, ok := ParseSource(v)
+	require.True(t, ok)
+	require.Equal(t, "record-events", topic)
+	require.Equal(t, 11, p)
+	for _, bad := range []string{"", "/", "/3", "events", "events/", "events/x", "events/-1", "events/3 "} {
+		_, _, ok := ParseSource([]byte(bad))
+		require.False(t, ok, "%q", bad)
+	}
+}
+
+// FuzzParseSource: any header value is read without a panic, and what is read writes back to a
+// value that reads the same.
+func FuzzParseSource(f *testing.F) {
+	f.Add([]byte("record-events/3"))
+	f.Add([]byte("a/b/7"))
+	f.Add([]byte("/"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		topic, p, ok := ParseSource(v)
+		if !ok {
+			return
+		}
+		require.NotEmpty(t, topic)
+		require.GreaterOrEqual(t, p, 0)
+		topic2, p2, ok := ParseSource(SourceValue(topic, p))
+		require.True(t, ok)
+		require.Equal(t, topic, topic2)
+		require.Equal(t, p, p2)
+	})
+}
