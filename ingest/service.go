@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -274,7 +275,9 @@ func (s *Service) learnInputPartitions(ctx context.Context) {
 	defer cancel()
 	n, err := s.kafka.WaitPartitions(ctx, s.cfg.Topic)
 	if err != nil {
-		s.log.Warn("cannot read the input topic's partition count; keeping the one known", "err", err)
+		if !errors.Is(ctx.Err(), context.Canceled) { // not stopping
+			s.log.Warn("cannot read the input topic's partition count; keeping the one known", "err", err)
+		}
 		return
 	}
 	s.inputPartitions.Store(int64(n))
