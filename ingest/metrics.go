@@ -17,6 +17,7 @@ type metrics struct {
 	markers            *prometheus.CounterVec
 	partitionsChanged  prometheus.Counter
 	checkpointsMissing prometheus.Counter
+	inputReset         prometheus.Counter
 	rejected           *prometheus.CounterVec
 	lateCorrected      prometheus.Counter
 	published          prometheus.Counter
@@ -51,6 +52,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		markers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recordusage_transaction_markers_total",
 			Help: "Transaction markers read from the input topic (written by transactional producers), by marker: commit or abort."},
 			[]string{"marker"}),
+		inputReset: counter("recordusage_input_reset_total",
+			"Partitions whose offset to resume from was past their end (the input topic was created again): read again from their first offset."),
 		checkpointsMissing: counter("recordusage_checkpoints_missing_total",
 			"Partitions with a committed offset but no checkpoint (the checkpoint topic lost it): their state started empty."),
 		partitionsChanged: counter("recordusage_input_partitions_changed_total",
@@ -96,7 +99,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.markers.WithLabelValues("commit")
 	m.markers.WithLabelValues("abort")
 	if reg != nil {
-		reg.MustRegister(m.eventsIn, m.lost, m.markers, m.partitionsChanged, m.checkpointsMissing,
+		reg.MustRegister(m.eventsIn, m.lost, m.markers, m.partitionsChanged, m.checkpointsMissing, m.inputReset,
 			m.rejected, m.lateCorrected, m.published, m.partitions,
 			m.flushDuration, m.flushOverruns, m.checkpointTime, m.checkpointErrs,
 			m.fenced, m.recoveries, m.recoveryRecs, m.recovering,

@@ -60,6 +60,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		}
 		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
 		pl.checkPartitionCount(pl.ckpt.last.InputPartitions)
+		pl.skipPastEnd(first, o.next)
 		pl.skipDeleted(first)
 		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
 			claim = func() error {
@@ -80,6 +81,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		} else if committed > first {
 			pl.checkpointMissing(committed)
 		}
+		pl.skipPastEnd(first, o.next)
 		pl.skipDeleted(first)
 		snap, next := pl.eng.AppendSnapshot(nil), pl.next // taken before anything is applied
 		claim = func() error {
@@ -165,6 +167,24 @@ func (pl *partitionLoop) skipDeleted(first int64) {
 	pl.log.Error("input messages were deleted before they were read: their events are missing from the results; "+
 		"keep the input topic's retention above the longest outage or lag of ingest",
 		"from_offset", pl.next, "to_offset", first-1, "messages", lost)
+	pl.next = first
+}
+
+// skipPastEnd handles a position to resume from that is past the partition's end: the input
+// topic was deleted and created again since the position was saved (or the partition lost
+// messages that had been read, as when a broker without replicas loses its disk). kafka-go's
+// reader would wait there until the new partition reaches that offset, and skip everything
+// before it. The partition is read from its first offset instead, on the restored state: an
+// event seen before counts once (an exact duplicate has no effect), and one too late or too old
+// for the state is dead-lettered.
+func (pl *partitionLoop) skipPastEnd(first, end int64) {
+	if pl.next <= end {
+		return
+	}
+	pl.s.m.inputReset.Inc()
+	pl.log.Error("the partition ends before the offset to resume from: the input topic was deleted and created again, "+
+		"or lost messages; reading it again from its first offset, on the restored state",
+		"offset", pl.next, "partition_end", end, "first_offset", first)
 	pl.next = first
 }
 

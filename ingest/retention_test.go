@@ -18,6 +18,7 @@ import (
 	"github.com/recordusage/recordusage/internal/kafkax"
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/promtest"
+	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 )
 
@@ -125,7 +126,7 @@ func deleteRecordsBefore(t *testing.T, ctx context.Context, brokers []string, to
 
 // afterOneRun runs ingest over a small workload on two partitions until every hour is published,
 // and stops it cleanly: the partitions have checkpoints and committed offsets.
-func afterOneRun(t *testing.T, ctx context.Context, seed uint64) Config {
+func afterOneRun(t *testing.T, ctx context.Context, seed uint64) (Config, []reference.Event) {
 	t.Helper()
 	brokers, _ := kafkatest.Brokers(t)
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -137,7 +138,7 @@ func afterOneRun(t *testing.T, ctx context.Context, seed uint64) Config {
 	produce(t, ctx, cfg, msgs)
 	waitResults(t, ctx, cfg, good)
 	stop()
-	return cfg
+	return cfg, good
 }
 
 // runUntil runs a service on cfg until it is ready and until holds for its metrics (nil: at
@@ -162,7 +163,7 @@ func runUntil(t *testing.T, ctx context.Context, cfg Config, log *slog.Logger, u
 func TestInputPartitionsChanged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := afterOneRun(t, ctx, 5)
+	cfg, _ := afterOneRun(t, ctx, 5)
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
 	require.NoError(t, err)
@@ -193,11 +194,63 @@ func TestInputPartitionsChanged(t *testing.T) {
 func TestCheckpointMissing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := afterOneRun(t, ctx, 6)
+	cfg, _ := afterOneRun(t, ctx, 6)
 	missing := func() float64 {
 		return promtest.Sum(t, runUntil(t, ctx, cfg, nil, nil), "recordusage_checkpoints_missing_total")
 	}
 	require.Equal(t, 0.0, missing(), "a restart finds its checkpoints")
 	cfg.CheckpointTopic += "-new"
 	require.Equal(t, 2.0, missing(), "both partitions have committed offsets")
+}
+
+// TestInputTopicRecreated deletes the input topic after a run and creates it again with new, fewer
+// events: each partition, whose checkpoint is past the new partition's end, says so and reads the
+// new partition from its first offset, so every hour is exact for the old events and the new
+// ones (kafka-go's reader alone would have waited for the old offset and skipped them).
+func TestInputTopicRecreated(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg, good := afterOneRun(t, ctx, 7)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	require.NoError(t, err)
+	defer cl.Close()
+	del := kmsg.NewPtrDeleteTopicsRequest()
+	del.TimeoutMillis = 10_000
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.Topic = kmsg.StringPtr(cfg.Topic)
+	del.Topics = append(del.Topics, dt)
+	del.TopicNames = []string{cfg.Topic}
+	resp, err := del.RequestWith(ctx, cl)
+	require.NoError(t, err)
+	require.Len(t, resp.Topics, 1)
+	require.NoError(t, kerr.ErrorForCode(resp.Topics[0].ErrorCode))
+	// Deleting is asynchronous: create the topic again once the broker no longer knows it.
+	require.NoError(t, waitFor(ctx, func() bool {
+		return testClient(t, cfg).EnsureTopics(ctx, kafkax.TopicSpec{Name: cfg.Topic, Partitions: 2, ReplicationFactor: 1}) == nil &&
+			isEmptyTopic(ctx, testClient(t, cfg), cfg.Topic)
+	}))
+
+	end := time.Date(2026, 11, 25, 16, 0, 0, 0, time.UTC)
+	msgs, good2 := workload.Generate(workload.Options{Seed: 8, Projects: 8, Events: 200, Span: time.Hour,
+		End: end, MaxDelay: time.Minute})
+	produce(t, ctx, cfg, msgs)
+	cfg.Now = func() time.Time { return end.Add(time.Minute) }
+	reg := prometheus.NewRegistry()
+	stop := startServiceWith(t, ctx, cfg, "after", reg)
+	defer stop()
+	waitResults(t, ctx, cfg, append(good, good2...))
+	require.Equal(t, 2.0, promtest.Sum(t, reg, "recordusage_input_reset_total"))
+}
+
+// isEmptyTopic reports whether both partitions of topic exist and are empty: a topic created
+// again, not the old one still being deleted.
+func isEmptyTopic(ctx context.Context, c kafkax.Client, topic string) bool {
+	for p := range 2 {
+		first, next, err := c.Offsets(ctx, topic, p)
+		if err != nil || first != 0 || next != 0 {
+			return false
+		}
+	}
+	return true
 }
