@@ -22,6 +22,10 @@ import (
 // the manifest is written last and points at a slot that was complete.
 const chunkSize = 512 << 10 // under the broker's default 1 MiB message limit
 
+// chunkBatchBytes bounds a batch of the checkpoint writer: one chunk, its key and the framing.
+// The checkpoint topic must accept batches this big.
+const chunkBatchBytes = chunkSize + 64<<10
+
 type manifest struct {
 	Slot       int    `json:"slot"`
 	Epoch      uint64 `json:"epoch"`

@@ -23,7 +23,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	require.NoError(t, kafkax.Plain(brokers...).EnsureTopics(ctx, kafkax.TopicSpec{Name: cfg.CheckpointTopic, Partitions: 2,
 		ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact", "max.message.bytes": "2097152"}}))
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: cfg.CheckpointTopic, Balancer: kafka.BalancerFunc(partitionOfKey),
-		Transport: &kafka.Transport{}, RequiredAcks: kafka.RequireAll, BatchBytes: chunkSize + 64<<10, BatchTimeout: time.Millisecond}
+		Transport: &kafka.Transport{}, RequiredAcks: kafka.RequireAll, BatchBytes: chunkBatchBytes, BatchTimeout: time.Millisecond}
 	defer kafkax.CloseWriter(w)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i, size := range []int{10, 3*chunkSize + 17, chunkSize, 0, 5 * chunkSize} {

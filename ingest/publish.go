@@ -94,9 +94,6 @@ func (pl *partitionLoop) flush(ctx context.Context) error {
 		s.m.lateCorrected.Add(float64(late - pl.late))
 		pl.late = late
 	}
-	if pl.source == nil {
-		pl.source = []kafka.Header{{Key: results.SourceHeader, Value: results.SourceValue(s.cfg.Topic, pl.partition)}}
-	}
 	emit := func(r results.Record) {
 		k, v := results.Encode(r)
 		pl.out = append(pl.out, kafka.Message{Key: k, Value: v, Headers: pl.source})

@@ -60,8 +60,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		}
 		pl.log.Info("restored checkpoint", "offset", pl.next, "bytes", len(snap), "clean", pl.ckpt.last.Clean)
 		pl.checkPartitionCount(pl.ckpt.last.InputPartitions)
-		pl.skipPastEnd(first, o.next)
-		pl.skipDeleted(first)
+		pl.resumeWithin(first, o.next)
 		if mustRecover = !pl.ckpt.last.Clean; !mustRecover {
 			claim = func() error {
 				return pl.retry(ctx, "marking the checkpoint as in use", func() error { return pl.ckpt.markDirty(ctx) })
@@ -81,8 +80,7 @@ func (pl *partitionLoop) restore(ctx context.Context, committed int64, ready fun
 		} else if committed > first {
 			pl.checkpointMissing(committed)
 		}
-		pl.skipPastEnd(first, o.next)
-		pl.skipDeleted(first)
+		pl.resumeWithin(first, o.next)
 		snap, next := pl.eng.AppendSnapshot(nil), pl.next // taken before anything is applied
 		claim = func() error {
 			return pl.retry(ctx, "writing the first checkpoint", func() error { return pl.ckpt.save(ctx, snap, next, false) })
@@ -151,6 +149,13 @@ func (pl *partitionLoop) clock() time.Time {
 		return pl.at
 	}
 	return pl.s.cfg.Now()
+}
+
+// resumeWithin moves the offset to resume from, restored or committed, into the partition's
+// messages, first..end, saying so when it is not there already (skipPastEnd, skipDeleted).
+func (pl *partitionLoop) resumeWithin(first, end int64) {
+	pl.skipPastEnd(first, end)
+	pl.skipDeleted(first)
 }
 
 // skipDeleted moves the next offset to first, the partition's first offset, when the messages

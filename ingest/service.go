@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/recordusage/recordusage/internal/kafkax"
+	"github.com/recordusage/recordusage/results"
 )
 
 // Service runs the consumer group. Membership uses kafka-go's ConsumerGroup generations rather
@@ -151,9 +152,10 @@ func (s *Service) checkTopicConfigs(ctx context.Context) error {
 		}
 		s.batchLimit[t] = n - batchMargin
 	}
-	if need := chunkSize + 64<<10; s.batchLimit[c.CheckpointTopic] < need {
+	if s.batchLimit[c.CheckpointTopic] < chunkBatchBytes {
 		return fmt.Errorf("ingest: the checkpoint topic %s accepts batches up to %d bytes (max.message.bytes), and a checkpoint "+
-			"chunk needs %d: raise its max.message.bytes to at least %d", c.CheckpointTopic, s.batchLimit[c.CheckpointTopic]+batchMargin, need, 1<<20)
+			"chunk needs %d: raise its max.message.bytes to at least %d", c.CheckpointTopic, s.batchLimit[c.CheckpointTopic]+batchMargin,
+			chunkBatchBytes, 1<<20)
 	}
 	if cfgs == nil {
 		return nil
@@ -215,7 +217,7 @@ func (s *Service) openWriters() {
 	// own.
 	s.results = newWriter(s.cfg.ResultsTopic, &kafka.Hash{}, int64(min(1<<20, s.batchLimit[s.cfg.ResultsTopic])))
 	s.dlq = newWriter(s.cfg.DLQTopic, &kafka.Hash{}, int64(min(dlqMaxBytes, s.batchLimit[s.cfg.DLQTopic])))
-	s.checkpoints = newWriter(s.cfg.CheckpointTopic, kafka.BalancerFunc(partitionOfKey), chunkSize+64<<10)
+	s.checkpoints = newWriter(s.cfg.CheckpointTopic, kafka.BalancerFunc(partitionOfKey), chunkBatchBytes)
 }
 
 // generations runs one consumer-group generation after the other until ctx ends: each
@@ -254,7 +256,8 @@ func (s *Service) start(ctx context.Context, gen *kafka.Generation) {
 	for _, a := range assigned {
 		p, off := a.ID, a.Offset
 		gen.Start(func(gctx context.Context) {
-			pl := &partitionLoop{s: s, gen: gen, partition: p, log: s.log.With("partition", p), m: s.m.partition(p)}
+			pl := &partitionLoop{s: s, gen: gen, partition: p, log: s.log.With("partition", p), m: s.m.partition(p),
+				source: []kafka.Header{{Key: results.SourceHeader, Value: results.SourceValue(s.cfg.Topic, p)}}}
 			pl.run(ctx, gctx, off, func() {
 				if restored.Add(1) == int64(len(assigned)) {
 					s.ready.Store(true)
