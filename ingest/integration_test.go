@@ -75,7 +75,7 @@ func readResults(t *testing.T, ctx context.Context, cfg Config) map[reference.Se
 			require.Len(t, m.Headers, 1, "record %s", m.Key)
 			require.Equal(t, results.SourceHeader, m.Headers[0].Key)
 			topic, _, ok := results.ParseSource(m.Headers[0].Value)
-			require.True(t, ok && topic == cfg.Topic, "source %q of record %s", m.Headers[0].Value, m.Key)
+			require.True(t, ok && string(topic) == cfg.Topic, "source %q of record %s", m.Headers[0].Value, m.Key)
 			series, from := [2]string{r.ProjectID, r.Domain}, string(m.Headers[0].Value)
 			if was, ok := source[series]; ok {
 				require.Equal(t, was, from, "the input partition of series %v", series)

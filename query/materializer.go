@@ -200,7 +200,7 @@ func (mt *Materializer) runPartition(ctx context.Context, p int, end int64, done
 
 // apply decodes one record into the store; a bad record is counted and skipped. split is the
 // calling goroutine's.
-func (mt *Materializer) apply(m kafka.Message, split *splits) {
+func (mt *Materializer) apply(m kafka.Message, split splits) {
 	rec, err := results.Decode(m.Key, m.Value)
 	if err != nil {
 		mt.m.bad.Inc()
@@ -247,47 +247,46 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// splits finds the series whose records name two input partitions (results.SourceHeader). Each
-// goroutine reading a results partition has its own: the hours of a series are spread over the
-// results partitions, so each sees records of most series, and needs no lock.
-type splits struct {
-	source   map[seriesKey]source // where each series' records come from
-	reported map[seriesKey]bool
-}
+// splits finds the series whose records name two input partitions (results.SourceHeader), by
+// where each series' records come from. Each goroutine reading a results partition has its own:
+// the hours of a series are spread over the results partitions, so each sees records of most
+// series, and needs no lock.
+type splits map[seriesKey]source
 
-// source is an input topic and partition.
+// source is an input topic and partition, and whether a record from another partition of the
+// topic was reported.
 type source struct {
 	topic     string
 	partition int
+	reported  bool
 }
 
-func newSplits() *splits {
-	return &splits{source: map[seriesKey]source{}, reported: map[seriesKey]bool{}}
-}
+func newSplits() splits { return splits{} }
 
 // check notes where rec comes from and reports, once per series, a record from another partition
 // of the same input topic than the series' earlier records. A record from another topic (a move
-// to a new input) replaces the source silently.
-func (sp *splits) check(rec results.Record, headers []kafka.Header) (was, now int, split bool) {
-	var src source
+// to a new input) replaces the source silently. It copies nothing unless the source changes.
+func (sp splits) check(rec results.Record, headers []kafka.Header) (was, now int, split bool) {
+	var topic []byte
 	ok := false
 	for _, h := range headers {
 		if h.Key == results.SourceHeader {
-			src.topic, src.partition, ok = results.ParseSource(h.Value)
+			topic, now, ok = results.ParseSource(h.Value)
 		}
 	}
 	if !ok {
 		return 0, 0, false // written before the header existed, or not by ingest
 	}
 	k := seriesKey{rec.ProjectID, rec.Domain}
-	old, seen := sp.source[k]
-	if !seen || old.topic != src.topic {
-		sp.source[k] = src
+	old, seen := sp[k]
+	if !seen || old.topic != string(topic) {
+		sp[k] = source{topic: string(topic), partition: now}
 		return 0, 0, false
 	}
-	if old.partition == src.partition || sp.reported[k] {
+	if old.partition == now || old.reported {
 		return 0, 0, false
 	}
-	sp.reported[k] = true
-	return old.partition, src.partition, true
+	old.reported = true
+	sp[k] = old
+	return old.partition, now, true
 }

@@ -140,17 +140,18 @@ func SourceValue(topic string, partition int) []byte {
 	return strconv.AppendInt(append([]byte(topic), '/'), int64(partition), 10)
 }
 
-// ParseSource reads a value of SourceHeader; ok is false when it is not one.
-func ParseSource(v []byte) (topic string, partition int, ok bool) {
+// ParseSource reads a value of SourceHeader; ok is false when it is not one. topic is a part of
+// v, so that the query service, which reads one per record, compares it without copying it.
+func ParseSource(v []byte) (topic []byte, partition int, ok bool) {
 	i := bytes.LastIndexByte(v, '/')
 	if i <= 0 {
-		return "", 0, false
+		return nil, 0, false
 	}
 	p, err := strconv.Atoi(string(v[i+1:]))
 	if err != nil || p < 0 {
-		return "", 0, false
+		return nil, 0, false
 	}
-	return string(v[:i]), p, true
+	return v[:i], p, true
 }
 
 // Record is one result: the value of an hour of a series, or a tombstone that deletes it.

@@ -225,7 +225,7 @@ func TestSource(t *testing.T) {
 	require.Equal(t, "record-events/11", string(v))
 	topic, p, ok := ParseSource(v)
 	require.True(t, ok)
-	require.Equal(t, "record-events", topic)
+	require.Equal(t, "record-events", string(topic))
 	require.Equal(t, 11, p)
 	for _, bad := range []string{"", "/", "/3", "events", "events/", "events/x", "events/-1", "events/3 "} {
 		_, _, ok := ParseSource([]byte(bad))
@@ -246,7 +246,7 @@ func FuzzParseSource(f *testing.F) {
 		}
 		require.NotEmpty(t, topic)
 		require.GreaterOrEqual(t, p, 0)
-		topic2, p2, ok := ParseSource(SourceValue(topic, p))
+		topic2, p2, ok := ParseSource(SourceValue(string(topic), p))
 		require.True(t, ok)
 		require.Equal(t, topic, topic2)
 		require.Equal(t, p, p2)
