@@ -97,11 +97,7 @@ const FetchMaxWait = 500 * time.Millisecond
 func (c Client) Reader(rc kafka.ReaderConfig) *kafka.Reader {
 	rc.Brokers, rc.Dialer = c.Brokers(), c.Dialer()
 	if rc.ErrorLogger == nil {
-		if rc.GroupID != "" {
-			rc.ErrorLogger = c.errLog.forComponent("kafka_client", "reader", "group", rc.GroupID, "topic", rc.Topic)
-		} else {
-			rc.ErrorLogger = c.errLog.forComponent("kafka_client", "reader", "topic", rc.Topic, "partition", rc.Partition)
-		}
+		rc.ErrorLogger = c.errLog.forComponent("kafka_client", "reader", "topic", rc.Topic, "partition", rc.Partition)
 	}
 	return kafka.NewReader(rc)
 }
