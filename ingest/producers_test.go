@@ -12,8 +12,41 @@ import (
 
 	"github.com/recordusage/recordusage/internal/kafkax/kafkatest"
 	"github.com/recordusage/recordusage/internal/promtest"
+	"github.com/recordusage/recordusage/internal/reference"
 	"github.com/recordusage/recordusage/internal/workload"
 )
+
+// producersRun is what the tests of input from other producers share: a workload of six hours,
+// out of order within 20 minutes, with duplicates and bad messages, and ingest running on it.
+type producersRun struct {
+	ctx  context.Context // ends with the test, or after five minutes
+	cfg  Config
+	reg  *prometheus.Registry
+	stop func()
+	msgs []workload.Message
+	good []reference.Event
+}
+
+// startProducersRun generates the workload of about n good events (five times more on the real
+// broker) of the given projects, and starts ingest on the given partitions of a new input topic.
+func startProducersRun(t *testing.T, name string, seed uint64, projects, n, partitions int) producersRun {
+	t.Helper()
+	brokers, real := kafkatest.Brokers(t)
+	if real {
+		n *= 5
+	}
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	r := producersRun{reg: prometheus.NewRegistry()}
+	r.msgs, r.good = workload.Generate(workload.Options{Seed: seed, Projects: projects, Events: n, Span: 6 * time.Hour,
+		End: end, MaxDelay: 20 * time.Minute, DupShare: 0.02, BadShare: 0.005})
+	var cancel context.CancelFunc
+	r.ctx, cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	r.cfg = testConfig(brokers, end.Add(time.Minute))
+	r.cfg.Partitions = partitions
+	r.stop = startServiceWith(t, r.ctx, r.cfg, name, r.reg)
+	return r
+}
 
 // TestCompressedInput produces the input as producers in the field do: with another client than
 // ours (franz-go, whose batches are built like the Java client's) and compressed, each partition
@@ -21,21 +54,9 @@ import (
 // Every hour must be exact and every bad message dead-lettered: a codec that kafka-go's reader
 // mis-read would lose or garble the messages of its partition.
 func TestCompressedInput(t *testing.T) {
-	brokers, real := kafkatest.Brokers(t)
-	n := 10_000
-	if real {
-		n = 50_000
-	}
-	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	msgs, good := workload.Generate(workload.Options{Seed: 7, Projects: 40, Events: n, Span: 6 * time.Hour,
-		End: end, MaxDelay: 20 * time.Minute, DupShare: 0.02, BadShare: 0.005})
+	r := startProducersRun(t, "compressed", 7, 40, 10_000, 5)
+	ctx, cfg, brokers, msgs, good, reg, stop := r.ctx, r.cfg, r.cfg.Brokers, r.msgs, r.good, r.reg, r.stop
 	bad := len(msgs) - len(good)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cfg := testConfig(brokers, end.Add(time.Minute))
-	cfg.Partitions = 5
-	reg := prometheus.NewRegistry()
-	stop := startServiceWith(t, ctx, cfg, "compressed", reg)
 
 	codecs := []kgo.CompressionCodec{kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(),
 		kgo.ZstdCompression(), kgo.NoCompression()}
@@ -84,21 +105,9 @@ func partitionOf(key []byte, n int) int {
 // and the events of the aborted transactions, which the reader delivers too, count once with
 // their second sending (exact duplicates). Every hour must be exact.
 func TestTransactionalInput(t *testing.T) {
-	brokers, real := kafkatest.Brokers(t)
-	n := 6_000
-	if real {
-		n = 30_000
-	}
-	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	msgs, good := workload.Generate(workload.Options{Seed: 9, Projects: 30, Events: n, Span: 6 * time.Hour,
-		End: end, MaxDelay: 20 * time.Minute, DupShare: 0.02, BadShare: 0.005})
+	r := startProducersRun(t, "transactional", 9, 30, 6_000, 4)
+	ctx, cfg, brokers, msgs, good, reg, stop := r.ctx, r.cfg, r.cfg.Brokers, r.msgs, r.good, r.reg, r.stop
 	bad := len(msgs) - len(good)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cfg := testConfig(brokers, end.Add(time.Minute))
-	cfg.Partitions = 4
-	reg := prometheus.NewRegistry()
-	stop := startServiceWith(t, ctx, cfg, "transactional", reg)
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(cfg.Topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("producer-"+cfg.Topic))
