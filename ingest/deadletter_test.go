@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -120,13 +119,7 @@ func TestTopicsCreatedByHand(t *testing.T) {
 	stop := startService(t, ctx, cfg, "topics by hand")
 	defer stop()
 
-	var burst []workload.Message
-	for i := range 8_000 { // about 2.5 MB of dead letters
-		p := fmt.Sprintf("project-%03d", i%10)
-		burst = append(burst, workload.Message{Key: []byte(p),
-			Value: []byte(`{"project_id":"` + p + `","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_PAUSED",` +
-				`"event_time":"2026-11-25T07:20:40Z","event_id":"` + strings.Repeat("x", 100) + `"}`)})
-	}
+	burst := badBurst(8_000) // about 2.5 MB of dead letters
 	produce(t, ctx, cfg, burst)
 	big := []byte(`{"project_id":"project-000","padding":"` + strings.Repeat("y", 2<<20) + `"}`)
 	w := c.Writer(cfg.Topic, &kafka.Hash{})

@@ -180,6 +180,18 @@ func waitFor(ctx context.Context, cond func() bool) error {
 	return nil
 }
 
+// badBurst returns n bad messages (an unknown event type) of ten projects, about 230 bytes each.
+func badBurst(n int) []workload.Message {
+	var burst []workload.Message
+	for i := range n {
+		p := fmt.Sprintf("project-%03d", i%10)
+		burst = append(burst, workload.Message{Key: []byte(p),
+			Value: []byte(`{"project_id":"` + p + `","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_PAUSED",` +
+				`"event_time":"2026-11-25T07:20:40Z","event_id":"` + strings.Repeat("x", 100) + `"}`)})
+	}
+	return burst
+}
+
 // TestManyDeadLetters sends a burst of bad messages, larger together than the broker's batch
 // limit: all are dead-lettered promptly and the good events after them still count.
 func TestManyDeadLetters(t *testing.T) {
@@ -187,13 +199,7 @@ func TestManyDeadLetters(t *testing.T) {
 	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	msgs, good := workload.Generate(workload.Options{Seed: 4, Projects: 10, Events: 2000, Span: 4 * time.Hour,
 		End: end, MaxDelay: time.Minute, BadShare: 0})
-	var burst []workload.Message
-	for i := range 30_000 {
-		p := fmt.Sprintf("project-%03d", i%10)
-		burst = append(burst, workload.Message{Key: []byte(p),
-			Value: []byte(`{"project_id":"` + p + `","publish_domain":"d","app":"a","stream":"s","event_type":"RECORD_PAUSED",` +
-				`"event_time":"2026-11-25T07:20:40Z","event_id":"` + strings.Repeat("x", 100) + `"}`)})
-	}
+	burst := badBurst(30_000)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cfg := testConfig(brokers, end.Add(time.Minute))
